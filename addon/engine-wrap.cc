@@ -1,0 +1,213 @@
+#include "engine-wrap.h"
+
+#include <uv.h>
+
+#include "config-parse.h"
+#include "sys-error.h"
+
+namespace {
+
+void set_endpoint(Napi::Object& o, const char* host_key, const char* port_key, const endpoint& a) {
+  Napi::Env env = o.Env();
+  o.Set(host_key, Napi::String::New(env, inet_host(a)));
+  o.Set(port_key, Napi::Number::New(env, inet_port(a)));
+}
+
+Napi::Value leg_object(Napi::Env env, const leg_readback& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("cc", Napi::String::New(env, r.cc));
+  o.Set("nodelay", Napi::Boolean::New(env, r.nodelay));
+  o.Set("keepalive", Napi::Boolean::New(env, r.keepalive));
+  o.Set("keepIdle", Napi::Number::New(env, r.keep_idle));
+  o.Set("keepInterval", Napi::Number::New(env, r.keep_interval));
+  o.Set("keepCount", Napi::Number::New(env, r.keep_count));
+  o.Set("mark", Napi::Number::New(env, r.mark));
+  o.Set("mptcp", Napi::Boolean::New(env, r.mptcp));
+  return o;
+}
+
+Napi::Value info_object(Napi::Env env, const leg_tcp_info& i) {
+  if (!i.valid) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rttUs", Napi::Number::New(env, i.rtt_us));
+  o.Set("rttVarUs", Napi::Number::New(env, i.rttvar_us));
+  o.Set("minRttUs", Napi::Number::New(env, i.min_rtt_us));
+  o.Set("retransmits", Napi::Number::New(env, i.total_retrans));
+  o.Set("lost", Napi::Number::New(env, i.lost));
+  o.Set("cwnd", Napi::Number::New(env, i.snd_cwnd));
+  o.Set("mss", Napi::Number::New(env, i.snd_mss));
+  o.Set("deliveryRate", Napi::Number::New(env, static_cast<double>(i.delivery_rate)));
+  o.Set("bytesAcked", Napi::Number::New(env, static_cast<double>(i.bytes_acked)));
+  o.Set("bytesReceived", Napi::Number::New(env, static_cast<double>(i.bytes_received)));
+  return o;
+}
+
+const char* leg_name(leg_side s) {
+  return s == LEG_CLIENT ? "client" : s == LEG_SERVER ? "server" : nullptr;
+}
+
+Napi::Object open_object(Napi::Env env, const open_event& e) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", Napi::String::New(env, "open"));
+  o.Set("id", Napi::Number::New(env, static_cast<double>(e.id)));
+  set_endpoint(o, "clientAddress", "clientPort", e.client);
+  set_endpoint(o, "targetAddress", "targetPort", e.target);
+  set_endpoint(o, "localAddress", "localPort", e.local);
+  o.Set("connectUs", Napi::Number::New(env, static_cast<double>(e.connect_us)));
+  if (e.inspected) {
+    o.Set("clientLeg", leg_object(env, e.client_leg));
+    o.Set("serverLeg", leg_object(env, e.server_leg));
+  }
+  return o;
+}
+
+Napi::Object close_object(Napi::Env env, const close_event& e) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", Napi::String::New(env, "close"));
+  o.Set("id", Napi::Number::New(env, static_cast<double>(e.id)));
+  o.Set("reason", Napi::String::New(env, close_reason_name(e.reason)));
+  o.Set("error", e.err ? Napi::String::New(env, errno_name(e.err)) : env.Null());
+  const char* leg = leg_name(e.err_leg);
+  o.Set("errorLeg", leg ? Napi::String::New(env, leg) : env.Null());
+  o.Set("opened", Napi::Boolean::New(env, e.opened));
+  set_endpoint(o, "clientAddress", "clientPort", e.client);
+  set_endpoint(o, "targetAddress", "targetPort", e.target);
+  o.Set("bytesClientToServer", Napi::Number::New(env, static_cast<double>(e.c2s_bytes)));
+  o.Set("bytesServerToClient", Napi::Number::New(env, static_cast<double>(e.s2c_bytes)));
+  o.Set("durationUs", Napi::Number::New(env, static_cast<double>(e.duration_us)));
+  o.Set("clientInfo", info_object(env, e.client_info));
+  o.Set("serverInfo", info_object(env, e.server_info));
+  return o;
+}
+
+}  // namespace
+
+Napi::Function engine_wrap::define(Napi::Env env) {
+  return DefineClass(env, "Engine",
+                     {InstanceMethod("listen", &engine_wrap::listen),
+                      InstanceMethod("configure", &engine_wrap::configure),
+                      InstanceMethod("stopListening", &engine_wrap::stop_listening),
+                      InstanceMethod("abortAll", &engine_wrap::abort_all),
+                      InstanceMethod("stats", &engine_wrap::stats),
+                      InstanceMethod("close", &engine_wrap::close)});
+}
+
+// new Engine(onEvents: (events) => void, config)
+engine_wrap::engine_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<engine_wrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsFunction() || !info[1].IsObject())
+    throw Napi::TypeError::New(env, "usage: new Engine(onEvents, config)");
+  engine_config cfg = config_parse(info[1].As<Napi::Object>());
+  on_events_ = Napi::Persistent(info[0].As<Napi::Function>());
+  async_ = std::make_unique<Napi::AsyncContext>(env, "tcp-intercept:engine");
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  engine_ = new engine(loop, this, cfg);
+  if (int rc = engine_->start()) {
+    engine_->close();
+    engine_ = nullptr;
+    throw sys_error(env, -rc, "epoll_create1");
+  }
+  Ref();   // alive while the engine runs, whatever JS holds
+}
+
+engine_wrap::~engine_wrap() {
+  if (engine_) engine_->close();
+}
+
+engine* engine_wrap::live(Napi::Env env) {
+  if (!engine_) throw Napi::Error::New(env, "engine is closed");
+  return engine_;
+}
+
+void engine_wrap::on_open(const open_event& e) { opens_.push_back(e); }
+void engine_wrap::on_close(const close_event& e) { closes_.push_back(e); }
+
+// Opens first: a connection opened and closed in one batch is reported in that order.
+Napi::Array engine_wrap::take_events(Napi::Env env) {
+  Napi::Array arr = Napi::Array::New(env, opens_.size() + closes_.size());
+  uint32_t i = 0;
+  for (const open_event& e : opens_) arr.Set(i++, open_object(env, e));
+  for (const close_event& e : closes_) arr.Set(i++, close_object(env, e));
+  opens_.clear();
+  closes_.clear();
+  return arr;
+}
+
+void engine_wrap::flush() {
+  if (in_call_ || (opens_.empty() && closes_.empty())) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  Napi::Array events = take_events(env);
+  try {
+    on_events_.MakeCallback(env.Global(), {events}, *async_);
+  } catch (const Napi::Error& err) {
+    napi_fatal_exception(env, err.Value());
+  }
+}
+
+// listen(host, port, { backlog, reusePort, v6only }) -> bound port
+Napi::Value engine_wrap::listen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsObject())
+    throw Napi::TypeError::New(env, "usage: engine.listen(host, port, { backlog, reusePort, v6only })");
+  endpoint addr;
+  if (!inet_parse(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), &addr))
+    throw Napi::TypeError::New(env, "engine.listen: host must be a numeric IPv4 or IPv6 address");
+  Napi::Object o = info[2].As<Napi::Object>();
+  listen_options lo;
+  lo.backlog = o.Get("backlog").As<Napi::Number>().Int32Value();
+  lo.reuse_port = o.Get("reusePort").ToBoolean();
+  lo.v6only = o.Get("v6only").ToBoolean();
+  const char* syscall = "listen";
+  int port = live(env)->listen(addr, lo, &syscall);
+  if (port < 0) throw sys_error(env, -port, syscall);
+  return Napi::Number::New(env, port);
+}
+
+void engine_wrap::configure(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "usage: engine.configure(config)");
+  live(env)->configure(config_parse(info[0].As<Napi::Object>()));
+}
+
+void engine_wrap::stop_listening(const Napi::CallbackInfo& info) {
+  live(info.Env())->stop_listening();
+}
+
+Napi::Value engine_wrap::abort_all(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  in_call_ = true;
+  live(env)->abort_all();
+  in_call_ = false;
+  return take_events(env);
+}
+
+Napi::Value engine_wrap::stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  engine_stats s = live(env)->stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("accepted", Napi::Number::New(env, static_cast<double>(s.accepted)));
+  o.Set("active", Napi::Number::New(env, s.active));
+  o.Set("connecting", Napi::Number::New(env, s.connecting));
+  o.Set("listeners", Napi::Number::New(env, s.listeners));
+  o.Set("bytesClientToServer", Napi::Number::New(env, static_cast<double>(s.c2s_bytes)));
+  o.Set("bytesServerToClient", Napi::Number::New(env, static_cast<double>(s.s2c_bytes)));
+  o.Set("fdExhausted", Napi::Number::New(env, static_cast<double>(s.fd_exhausted)));
+  o.Set("pipesInUse", Napi::Number::New(env, static_cast<double>(s.pipes_in_use)));
+  o.Set("pipesIdle", Napi::Number::New(env, static_cast<double>(s.pipes_idle)));
+  o.Set("pipesUndersized", Napi::Number::New(env, static_cast<double>(s.pipes_undersized)));
+  return o;
+}
+
+Napi::Value engine_wrap::close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!engine_) return Napi::Array::New(env, 0);
+  in_call_ = true;
+  engine_->close();   // frees itself once its loop handles are closed
+  engine_ = nullptr;
+  in_call_ = false;
+  Unref();
+  return take_events(env);
+}

@@ -1,0 +1,544 @@
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace {
+
+constexpr int kAcceptBatch = 64;
+constexpr int kEpollBatch = 256;
+constexpr uint64_t kPumpBudget = 4u << 20;   // bytes per direction per turn before yielding
+constexpr uint64_t kTickMs = 50;
+constexpr size_t kPipesKept = 64;
+
+// epoll user data: the object's address with the kind in the low bits.
+enum tag : uintptr_t { TAG_CLIENT = 0, TAG_SERVER = 1, TAG_LISTENER = 2, TAG_MASK = 3 };
+
+enum ready_bits : uint8_t { RD = 1, WR = 2 };
+
+const char* const kReasonNames[TI_CR_COUNT] = {
+    "eof",          "client-reset", "server-reset", "refused", "unreachable", "connect-timeout",
+    "idle-timeout", "limit",        "error",        "shutdown", "loop"};
+
+close_reason connect_failure_reason(int err) {
+  switch (err) {
+    case ECONNREFUSED: return TI_CR_REFUSED;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN: return TI_CR_UNREACHABLE;
+    case ETIMEDOUT: return TI_CR_CONNECT_TIMEOUT;
+    default: return TI_CR_ERROR;
+  }
+}
+
+// A socket error on a leg: a reset (or any other death of the peer) is reported as that
+// leg's reset; local errors keep their errno under "error".
+close_reason leg_failure_reason(int err, leg_side side) {
+  switch (err) {
+    case ECONNRESET:
+    case EPIPE:
+    case ETIMEDOUT:
+    case EHOSTUNREACH:
+    case ENETUNREACH: return side == LEG_CLIENT ? TI_CR_CLIENT_RESET : TI_CR_SERVER_RESET;
+    default: return TI_CR_ERROR;
+  }
+}
+
+uint64_t now_us() { return uv_hrtime() / 1000; }
+
+}  // namespace
+
+const char* close_reason_name(close_reason r) {
+  return r < TI_CR_COUNT ? kReasonNames[r] : "unknown";
+}
+
+struct listener {
+  int fd;
+  int port;
+  endpoint addr;
+};
+
+struct relay_dir {
+  pipe_pair* pipe = nullptr;
+  uint32_t pending = 0;     // bytes in the pipe
+  bool src_eof = false;
+  bool dst_shut = false;
+  uint64_t bytes = 0;       // delivered to the destination
+  bool done() const { return src_eof && pending == 0 && dst_shut; }
+};
+
+enum conn_state : uint8_t { CONNECTING, RELAYING, CLOSED };
+
+struct conn {
+  conn* prev = nullptr;
+  conn* next = nullptr;
+  conn* cprev = nullptr;    // connecting list
+  conn* cnext = nullptr;
+  uint64_t id;
+  int cfd, sfd;
+  conn_state state = CONNECTING;
+  uint8_t cready = 0, sready = 0;
+  bool queued = false;      // in engine::ready_
+  relay_dir c2s, s2c;
+  endpoint client, target;
+  uint64_t start_us;
+  uint64_t deadline_ms;
+  uint64_t active_ms;
+};
+
+engine::engine(uv_loop_t* loop, engine_sink* sink, const engine_config& cfg)
+    : loop_(loop), sink_(sink), cfg_(cfg), pipes_(cfg.buffer_size, kPipesKept) {}
+
+engine::~engine() {
+  if (epfd_ != -1) ::close(epfd_);
+  if (spare_fd_ != -1) ::close(spare_fd_);
+}
+
+int engine::start() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ == -1) return -errno;
+  spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int rc = uv_poll_init(loop_, &poll_, epfd_);
+  if (rc) return rc;
+  poll_.data = this;
+  uv_poll_start(&poll_, UV_READABLE, on_poll);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));   // listeners keep the process alive
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+  uv_timer_start(&timer_, on_timer, kTickMs, kTickMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+  uv_idle_init(loop_, &idle_);
+  idle_.data = this;
+  open_handles_ = 3;
+  return 0;
+}
+
+void engine::configure(const engine_config& cfg) {
+  if (cfg.buffer_size != cfg_.buffer_size) pipes_.set_size(cfg.buffer_size);
+  cfg_ = cfg;
+}
+
+int engine::listen(const endpoint& addr, const listen_options& o, const char** syscall) {
+  int fd = tsock_listen(addr, o, syscall);
+  if (fd < 0) return fd;
+  listener* l = new listener{fd, 0, addr};
+  socklen_t len = sizeof(l->addr);
+  getsockname(fd, &l->addr.sa, &len);
+  l->port = inet_port(l->addr);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = reinterpret_cast<uintptr_t>(l) | TAG_LISTENER;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == -1) {
+    int err = errno;
+    ::close(fd);
+    delete l;
+    *syscall = "epoll_ctl";
+    return -err;
+  }
+  listeners_.push_back(l);
+  uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
+  return l->port;
+}
+
+void engine::stop_listening() {
+  for (listener* l : listeners_) {
+    ::close(l->fd);
+    delete l;
+  }
+  listeners_.clear();
+  // Open connections alone do not keep Node alive: the control plane decides how long to drain.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+}
+
+bool engine::is_own_listener(const endpoint& target) const {
+  int port = inet_port(target);
+  for (const listener* l : listeners_)
+    if (l->port == port) return tsock_is_local(target);
+  return false;
+}
+
+engine_stats engine::stats() const {
+  engine_stats s = stats_;
+  s.listeners = static_cast<uint32_t>(listeners_.size());
+  s.pipes_in_use = pipes_.in_use();
+  s.pipes_idle = pipes_.idle();
+  s.pipes_undersized = pipes_.undersized();
+  return s;
+}
+
+// ---- loop callbacks ----
+
+void engine::on_poll(uv_poll_t* h, int, int) {
+  engine* e = static_cast<engine*>(h->data);
+  e->poll_batch();
+  e->end_batch();
+}
+
+void engine::on_idle(uv_idle_t* h) {
+  engine* e = static_cast<engine*>(h->data);
+  e->run_ready();
+  e->end_batch();
+}
+
+void engine::on_timer(uv_timer_t* h) {
+  engine* e = static_cast<engine*>(h->data);
+  uint64_t now = uv_now(e->loop_);
+  while (e->connecting_head_ && e->connecting_head_->deadline_ms <= now)
+    e->finish(e->connecting_head_, TI_CR_CONNECT_TIMEOUT, ETIMEDOUT, LEG_SERVER);
+  uint64_t idle = e->cfg_.idle_timeout_ms;
+  if (idle && now - e->last_sweep_ms_ >= std::min<uint64_t>(idle / 4 + 1, 1000)) {
+    e->last_sweep_ms_ = now;
+    for (conn* c = e->all_; c;) {
+      conn* next = c->next;
+      if (c->state == RELAYING && now - c->active_ms >= idle)
+        e->finish(c, TI_CR_IDLE_TIMEOUT, 0, LEG_NONE);
+      c = next;
+    }
+  }
+  e->end_batch();
+}
+
+void engine::end_batch() {
+  if (!graveyard_.empty()) {
+    ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
+                                [](conn* c) { return c->state == CLOSED; }),
+                 ready_.end());
+    for (conn* c : graveyard_) delete c;
+    graveyard_.clear();
+  }
+  if (ready_.empty()) uv_idle_stop(&idle_);
+  else uv_idle_start(&idle_, on_idle);
+  sink_->flush();
+}
+
+void engine::poll_batch() {
+  epoll_event events[kEpollBatch];
+  int n = epoll_wait(epfd_, events, kEpollBatch, 0);
+  for (int i = 0; i < n; i++) {
+    uintptr_t data = events[i].data.u64;
+    uintptr_t kind = data & TAG_MASK;
+    if (kind == TAG_LISTENER) {
+      on_accept(reinterpret_cast<listener*>(data & ~uintptr_t(TAG_MASK)));
+      continue;
+    }
+    conn* c = reinterpret_cast<conn*>(data & ~uintptr_t(TAG_MASK));
+    if (c->state == CLOSED) continue;
+    uint32_t ev = events[i].events;
+    uint8_t bits = 0;
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) bits |= RD;
+    if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) bits |= WR;
+    if (kind == TAG_CLIENT) c->cready |= bits;
+    else c->sready |= bits;
+    if (c->state == RELAYING) pump(c);
+    else if (kind == TAG_SERVER && (bits & WR)) on_connected(c);
+  }
+}
+
+void engine::run_ready() {
+  std::vector<conn*> batch;
+  batch.swap(ready_);
+  for (conn* c : batch) {
+    c->queued = false;
+    if (c->state == RELAYING) pump(c);
+  }
+}
+
+// ---- accept and connect ----
+
+void engine::on_accept(listener* l) {
+  for (int i = 0; i < kAcceptBatch; i++) {
+    endpoint client{};
+    socklen_t len = sizeof(client);
+    int fd = accept4(l->fd, &client.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd == -1) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) shed_accept(l);
+      return;   // EAGAIN, or a resource shortage: the level-triggered listener fires again
+    }
+    stats_.accepted++;
+    inet_unmap(&client);
+    start_conn(fd, client);
+  }
+}
+
+// Out of fds: accept the pending connection with the spare fd and reset it at once, so the
+// client learns at once instead of waiting in the backlog, and the listener stops firing.
+void engine::shed_accept(listener* l) {
+  stats_.fd_exhausted++;
+  if (spare_fd_ == -1) return;
+  ::close(spare_fd_);
+  endpoint client{};
+  socklen_t len = sizeof(client);
+  int fd = accept4(l->fd, &client.sa, &len, SOCK_CLOEXEC);
+  if (fd != -1) {
+    inet_unmap(&client);
+    endpoint target{};
+    len = sizeof(target);
+    getsockname(fd, &target.sa, &len);
+    inet_unmap(&target);
+    stats_.accepted++;
+    reject(++next_id_, fd, client, target, TI_CR_ERROR, EMFILE, LEG_NONE);
+  }
+  spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void engine::reject(uint64_t id, int fd, const endpoint& client, const endpoint& target,
+                    close_reason r, int err, leg_side leg) {
+  tsock_reset_close(fd);
+  close_event e{};
+  e.id = id;
+  e.reason = r;
+  e.err = err;
+  e.err_leg = leg;
+  e.client = client;
+  e.target = target;
+  sink_->on_close(e);
+}
+
+void engine::start_conn(int cfd, endpoint client) {
+  uint64_t id = ++next_id_;
+  endpoint target{};
+  socklen_t len = sizeof(target);
+  getsockname(cfd, &target.sa, &len);
+  inet_unmap(&target);
+
+  if (cfg_.max_connections && stats_.active >= cfg_.max_connections)
+    return reject(id, cfd, client, target, TI_CR_LIMIT, 0, LEG_NONE);
+  if (is_own_listener(target)) return reject(id, cfd, client, target, TI_CR_LOOP, 0, LEG_NONE);
+  if (int err = leg_options_apply(cfd, cfg_.client_leg))
+    return reject(id, cfd, client, target, TI_CR_ERROR, err, LEG_CLIENT);
+  const char* syscall = nullptr;
+  int sfd = tsock_connect(client, target, cfg_.out, &syscall);
+  if (sfd < 0) {
+    bool at_connect = strcmp(syscall, "connect") == 0;
+    return reject(id, cfd, client, target, at_connect ? connect_failure_reason(-sfd) : TI_CR_ERROR,
+                  -sfd, LEG_SERVER);
+  }
+
+  conn* c = new conn;
+  c->id = id;
+  c->cfd = cfd;
+  c->sfd = sfd;
+  c->client = client;
+  c->target = target;
+  c->start_us = now_us();
+  c->active_ms = uv_now(loop_);
+  c->deadline_ms = c->active_ms + cfg_.connect_timeout_ms;
+
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = reinterpret_cast<uintptr_t>(c) | TAG_CLIENT;
+  int rc = epoll_ctl(epfd_, EPOLL_CTL_ADD, cfd, &ev);
+  ev.data.u64 = reinterpret_cast<uintptr_t>(c) | TAG_SERVER;
+  if (rc == 0) rc = epoll_ctl(epfd_, EPOLL_CTL_ADD, sfd, &ev);
+  if (rc == -1) {
+    int err = errno;
+    ::close(sfd);
+    delete c;
+    return reject(id, cfd, client, target, TI_CR_ERROR, err, LEG_NONE);
+  }
+
+  c->next = all_;
+  if (all_) all_->prev = c;
+  all_ = c;
+  c->cprev = connecting_tail_;
+  if (connecting_tail_) connecting_tail_->cnext = c;
+  else connecting_head_ = c;
+  connecting_tail_ = c;
+  stats_.active++;
+  stats_.connecting++;
+}
+
+void engine::on_connected(conn* c) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) err = errno;
+  if (err == EINPROGRESS || err == EALREADY) return;
+  if (err) return finish(c, connect_failure_reason(err), err, LEG_SERVER);
+
+  // Leave the connecting list.
+  if (c->cprev) c->cprev->cnext = c->cnext;
+  else connecting_head_ = c->cnext;
+  if (c->cnext) c->cnext->cprev = c->cprev;
+  else connecting_tail_ = c->cprev;
+  c->cprev = c->cnext = nullptr;
+  stats_.connecting--;
+  c->state = RELAYING;
+  c->active_ms = uv_now(loop_);
+
+  open_event e{};
+  e.id = c->id;
+  e.client = c->client;
+  e.target = c->target;
+  socklen_t alen = sizeof(e.local);
+  getsockname(c->sfd, &e.local.sa, &alen);
+  e.connect_us = now_us() - c->start_us;
+  e.inspected = cfg_.inspect;
+  if (cfg_.inspect) {
+    leg_readback_read(c->cfd, &e.client_leg);
+    leg_readback_read(c->sfd, &e.server_leg);
+  }
+  sink_->on_open(e);
+  pump(c);
+}
+
+// ---- relay ----
+
+// Moves bytes of one direction until the source is empty, the destination is full, or the
+// turn's budget is spent. Returns 0 with the bytes delivered in <*moved>, or an errno with
+// <*failed> naming the leg whose socket failed (LEG_NONE: a local shortage such as EMFILE).
+int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed) {
+  relay_dir& d = c2s ? c->c2s : c->s2c;
+  int src = c2s ? c->cfd : c->sfd;
+  int dst = c2s ? c->sfd : c->cfd;
+  uint8_t& src_ready = c2s ? c->cready : c->sready;
+  uint8_t& dst_ready = c2s ? c->sready : c->cready;
+  leg_side src_leg = c2s ? LEG_CLIENT : LEG_SERVER;
+  leg_side dst_leg = c2s ? LEG_SERVER : LEG_CLIENT;
+  uint64_t& total = *moved;
+  total = 0;
+  *failed = LEG_NONE;
+
+  for (;;) {
+    bool progress = false;
+    if (!d.src_eof && (src_ready & RD)) {
+      if (!d.pipe && !(d.pipe = pipes_.get())) return errno;
+      uint32_t room = std::min(d.pipe->capacity, cfg_.buffer_size);
+      if (d.pending < room) {
+        ssize_t n = splice(src, nullptr, d.pipe->wr, nullptr, room - d.pending,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+          d.pending += static_cast<uint32_t>(n);
+          progress = true;
+        } else if (n == 0) {
+          d.src_eof = true;
+          progress = true;
+        } else if (errno == EAGAIN) {
+          // With bytes already in the pipe, EAGAIN may mean "pipe full" (its slots hold
+          // partial pages), not "socket empty": keep the socket marked readable and retry
+          // once the pipe has drained.
+          if (d.pending == 0) src_ready &= ~RD;
+        } else if (errno != EINTR) {
+          *failed = src_leg;
+          return errno;
+        }
+      }
+    }
+    if (d.pending > 0 && (dst_ready & WR)) {
+      ssize_t n = splice(d.pipe->rd, nullptr, dst, nullptr, d.pending,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        d.pending -= static_cast<uint32_t>(n);
+        d.bytes += static_cast<uint64_t>(n);
+        total += static_cast<uint64_t>(n);
+        progress = true;
+      } else if (n == -1 && errno == EAGAIN) {
+        dst_ready &= ~WR;
+      } else if (n == -1 && errno != EINTR) {
+        *failed = dst_leg;
+        return errno;
+      }
+    }
+    if (d.pending == 0 && d.pipe) {
+      pipes_.put(d.pipe, true);
+      d.pipe = nullptr;
+    }
+    if (d.src_eof && d.pending == 0 && !d.dst_shut) {
+      shutdown(dst, SHUT_WR);
+      d.dst_shut = true;
+    }
+    if (!progress || total >= kPumpBudget) break;
+  }
+  return 0;
+}
+
+void engine::pump(conn* c) {
+  uint64_t c2s = 0, s2c = 0;
+  leg_side failed = LEG_NONE;
+  int err = pump_dir(c, true, &c2s, &failed);
+  if (!err) err = pump_dir(c, false, &s2c, &failed);
+  stats_.c2s_bytes += c2s;
+  stats_.s2c_bytes += s2c;
+  if (err) return finish(c, failed ? leg_failure_reason(err, failed) : TI_CR_ERROR, err, failed);
+  if (c2s | s2c) c->active_ms = uv_now(loop_);
+  if (c->c2s.done() && c->s2c.done()) return finish(c, TI_CR_EOF, 0, LEG_NONE);
+  if ((c2s >= kPumpBudget || s2c >= kPumpBudget) && !c->queued) {
+    c->queued = true;
+    ready_.push_back(c);
+  }
+}
+
+void engine::unlink(conn* c) {
+  if (c->prev) c->prev->next = c->next;
+  else all_ = c->next;
+  if (c->next) c->next->prev = c->prev;
+  if (c->state == CONNECTING) {
+    if (c->cprev) c->cprev->cnext = c->cnext;
+    else connecting_head_ = c->cnext;
+    if (c->cnext) c->cnext->cprev = c->cprev;
+    else connecting_tail_ = c->cprev;
+    stats_.connecting--;
+  }
+  stats_.active--;
+}
+
+void engine::finish(conn* c, close_reason r, int err, leg_side side) {
+  close_event e{};
+  e.id = c->id;
+  e.reason = r;
+  e.err = err;
+  e.err_leg = side;
+  e.opened = c->state == RELAYING;
+  e.client = c->client;
+  e.target = c->target;
+  e.c2s_bytes = c->c2s.bytes;
+  e.s2c_bytes = c->s2c.bytes;
+  e.duration_us = now_us() - c->start_us;
+  leg_tcp_info_read(c->cfd, &e.client_info);
+  if (e.opened) leg_tcp_info_read(c->sfd, &e.server_info);
+
+  // Bytes still in a pipe are dropped with the reset: they were never delivered.
+  if (r == TI_CR_EOF) {
+    ::close(c->cfd);
+    ::close(c->sfd);
+  } else {
+    tsock_reset_close(c->cfd);
+    tsock_reset_close(c->sfd);
+  }
+  if (c->c2s.pipe) pipes_.put(c->c2s.pipe, c->c2s.pending == 0);
+  if (c->s2c.pipe) pipes_.put(c->s2c.pipe, c->s2c.pending == 0);
+  c->c2s.pipe = c->s2c.pipe = nullptr;
+  unlink(c);
+  c->state = CLOSED;
+  graveyard_.push_back(c);
+  sink_->on_close(e);
+}
+
+void engine::abort_all() {
+  while (all_) finish(all_, TI_CR_SHUTDOWN, 0, LEG_NONE);
+  for (conn* c : graveyard_) delete c;
+  graveyard_.clear();
+  ready_.clear();
+}
+
+void engine::close() {
+  if (closing_) return;
+  closing_ = true;
+  stop_listening();
+  abort_all();
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), on_handle_closed);
+}
+
+void engine::on_handle_closed(uv_handle_t* h) {
+  engine* e = static_cast<engine*>(h->data);
+  if (--e->open_handles_ == 0) delete e;
+}

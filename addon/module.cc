@@ -1,0 +1,55 @@
+// The addon's surface: the Engine class and startup probes. See src/native/addon.ts.
+#include <errno.h>
+#include <napi.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "engine-wrap.h"
+#include "sys-error.h"
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+namespace {
+
+Napi::Value probe_result(Napi::Env env, int err) {
+  return err ? Napi::String::New(env, errno_name(err)) : env.Null();
+}
+
+// probeCongestion(name) -> null when a TCP socket accepts <name>, else the errno code.
+Napi::Value probe_congestion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "usage: probeCongestion(name)");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd == -1) fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd == -1) return probe_result(env, errno);
+  int err = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(), name.size()) == -1 ? errno : 0;
+  close(fd);
+  return probe_result(env, err);
+}
+
+// probeMptcp() -> null when MPTCP sockets can be made, else the errno code.
+Napi::Value probe_mptcp(const Napi::CallbackInfo& info) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+  if (fd == -1) return probe_result(info.Env(), errno);
+  close(fd);
+  return info.Env().Null();
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Engine", engine_wrap::define(env));
+  exports.Set("probeCongestion", Napi::Function::New(env, probe_congestion));
+  exports.Set("probeMptcp", Napi::Function::New(env, probe_mptcp));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tcp_intercept, init)

@@ -1,0 +1,52 @@
+// Entry point: parse, validate, run. Usage mistakes exit 64 with one line, as the original did.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { buildProxyOptions, type RawOptions } from '../config/proxy-options.js';
+import { TiError, UsageError } from '../errors.js';
+import { addon } from '../native/addon.js';
+import { defineRunOptions } from './run-options.js';
+import { runProxy } from './run.js';
+import { versionText } from './version.js';
+
+function parse(argv: string[]) {
+  return defineRunOptions(yargs(argv).version(false))
+    .scriptName('tcp-intercept')
+    .usage('$0 [options]\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options.')
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((message, err) => {
+      throw err instanceof TiError ? err : new UsageError((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; '));
+    })
+    .parseSync();
+}
+
+async function main(): Promise<number> {
+  const args = parse(hideBin(process.argv));
+  if (args.version) {
+    process.stdout.write(versionText() + '\n');
+    return 0;
+  }
+  if (args._.length > 0) throw new UsageError(`unexpected argument '${String(args._[0])}'`);
+  // A repeated option arrives as an array, a single one as a string.
+  const bindListen = ([] as string[]).concat(args.bindListen);
+  const options = buildProxyOptions({ ...(args as unknown as RawOptions), bindListen }, addon());
+  await runProxy(options);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof TiError) {
+      const hint = err instanceof UsageError ? " (see 'tcp-intercept --help')" : '';
+      process.stderr.write(`tcp-intercept: ${err.message}${hint}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`tcp-intercept: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(70);
+  },
+);

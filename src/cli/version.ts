@@ -1,0 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
+
+// src/cli when run from source, dist/src/cli when compiled.
+const candidates = ['../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url));
+
+export function versionText(): string {
+  const found = candidates.find((u) => existsSync(u));
+  const version = found ? (JSON.parse(readFileSync(found, 'utf8')) as { version: string }).version : 'unknown';
+  return `tcp-intercept ${version} (node ${process.version}, IPv6: yes, relay: splice)`;
+}

@@ -1,0 +1,25 @@
+// Numeric option values: whole numbers in a range, sizes with binary suffixes.
+import { UsageError } from '../errors.js';
+
+export function wholeNumber(value: unknown, what: string, min: number, max: number): number {
+  const text = String(value).trim();
+  const n = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${what}: '${text}' is not a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: 1 << 20, mib: 1 << 20, g: 1 << 30, gib: 1 << 30 };
+
+/** "65536", "64k", "1M", "1MiB" -> bytes. */
+export function byteSize(value: unknown, what: string, min: number, max: number): number {
+  const text = String(value).trim();
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(text);
+  const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  const n = m && unit ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${what}: '${text}' is not a size from ${min} to ${max} bytes (suffixes k, M, G)`);
+  }
+  return n;
+}

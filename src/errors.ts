@@ -1,0 +1,32 @@
+// Errors the control plane reports to users, each with a stable code and a process exit status
+// (sysexits.h values, as the original tcp-intercept used).
+
+export const EX_USAGE = 64;
+export const EX_UNAVAILABLE = 69;
+export const EX_OSERR = 71;
+export const EX_NOPERM = 77;
+
+export class TiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A bad command line or option value: exit 64 with a one-line reason. */
+export class UsageError extends TiError {
+  constructor(message: string) {
+    super(message, 'TI_ERR_USAGE', EX_USAGE);
+  }
+}
+
+/** The system cannot do what was asked (no permission, no MPTCP, address in use). */
+export class StartupError extends TiError {
+  constructor(message: string, code: string, exitCode = EX_OSERR) {
+    super(message, code, exitCode);
+  }
+}

@@ -1,0 +1,121 @@
+// The only importer of the compiled addon. Its whole surface is typed here; see addon/*.h for
+// what each call does natively.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface LegConfig {
+  cc: string;              // '' keeps the kernel default
+  nodelay: boolean;
+  keepalive: boolean;
+  keepIdle: number;        // seconds, 0 = kernel default
+  keepInterval: number;
+  keepCount: number;
+}
+
+export interface EngineConfig {
+  bindMode: 'client' | 'client-port' | 'fixed';
+  fixed4: string | null;   // bindMode 'fixed': local address per family, null = kernel's choice
+  fixed6: string | null;
+  mark: number;
+  mptcp: boolean;
+  clientLeg: LegConfig;
+  serverLeg: LegConfig;
+  bufferSize: number;
+  maxConnections: number;  // 0 = no limit
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;   // 0 = none
+  inspect: boolean;        // read leg options back into open events
+}
+
+export interface LegReadback {
+  cc: string; nodelay: boolean; keepalive: boolean;
+  keepIdle: number; keepInterval: number; keepCount: number;
+  mark: number; mptcp: boolean;
+}
+
+export interface TcpInfoSummary {
+  rttUs: number; rttVarUs: number; minRttUs: number;
+  retransmits: number; lost: number; cwnd: number; mss: number;
+  deliveryRate: number;    // bytes per second
+  bytesAcked: number; bytesReceived: number;
+}
+
+export interface OpenEvent {
+  type: 'open';
+  id: number;
+  clientAddress: string; clientPort: number;
+  targetAddress: string; targetPort: number;
+  localAddress: string; localPort: number;   // the server leg's own address
+  connectUs: number;
+  clientLeg?: LegReadback;
+  serverLeg?: LegReadback;
+}
+
+export type CloseReason =
+  | 'eof' | 'client-reset' | 'server-reset' | 'refused' | 'unreachable' | 'connect-timeout'
+  | 'idle-timeout' | 'limit' | 'error' | 'shutdown' | 'loop';
+
+export interface CloseEvent {
+  type: 'close';
+  id: number;
+  reason: CloseReason;
+  error: string | null;            // errno code behind the reason
+  errorLeg: 'client' | 'server' | null;
+  opened: boolean;                 // an open event preceded this one
+  clientAddress: string; clientPort: number;
+  targetAddress: string; targetPort: number;
+  bytesClientToServer: number;
+  bytesServerToClient: number;
+  durationUs: number;
+  clientInfo: TcpInfoSummary | null;
+  serverInfo: TcpInfoSummary | null;
+}
+
+export type EngineEvent = OpenEvent | CloseEvent;
+
+export interface EngineStats {
+  accepted: number; active: number; connecting: number; listeners: number;
+  bytesClientToServer: number; bytesServerToClient: number;
+  fdExhausted: number; pipesInUse: number; pipesIdle: number; pipesUndersized: number;
+}
+
+export interface ListenOptions { backlog: number; reusePort: boolean; v6only: boolean }
+
+export interface NativeEngine {
+  listen(host: string, port: number, options: ListenOptions): number;
+  configure(config: EngineConfig): void;
+  stopListening(): void;
+  abortAll(): EngineEvent[];
+  stats(): EngineStats;
+  close(): EngineEvent[];
+}
+
+export interface Addon {
+  Engine: new (onEvents: (events: EngineEvent[]) => void, config: EngineConfig) => NativeEngine;
+  /** null when a TCP socket accepts the algorithm, else the errno code (ENOENT: unknown). */
+  probeCongestion(name: string): string | null;
+  /** null when MPTCP sockets can be created, else the errno code. */
+  probeMptcp(): string | null;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+// src/native (run from source) or dist/src/native (compiled): the package root is above.
+const candidates = [join(here, '../..'), join(here, '../../..')].map((root) =>
+  join(root, 'build/Release/tcp_intercept.node'),
+);
+
+let loaded: Addon | undefined;
+
+export function addon(): Addon {
+  if (loaded) return loaded;
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new Error(
+      `tcp-intercept: native addon not built (looked in ${candidates.join(', ')}); run 'npm ci' or 'npm run build'`,
+    );
+  }
+  loaded = createRequire(import.meta.url)(path) as Addon;
+  return loaded;
+}
