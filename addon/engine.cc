@@ -15,7 +15,6 @@ constexpr int kAcceptBatch = 64;
 constexpr int kEpollBatch = 256;
 constexpr uint64_t kPumpBudget = 4u << 20;   // bytes per direction per turn before yielding
 constexpr uint64_t kTickMs = 50;
-constexpr size_t kPipesKept = 64;
 
 // epoll user data: the object's address with the kind in the low bits.
 enum tag : uintptr_t { TAG_CLIENT = 0, TAG_SERVER = 1, TAG_LISTENER = 2, TAG_MASK = 3 };
@@ -94,7 +93,7 @@ struct conn {
 };
 
 engine::engine(uv_loop_t* loop, engine_sink* sink, const engine_config& cfg)
-    : loop_(loop), sink_(sink), cfg_(cfg), pipes_(cfg.buffer_size, kPipesKept) {}
+    : loop_(loop), sink_(sink), cfg_(cfg), pipes_(cfg.buffer_size) {}
 
 engine::~engine() {
   if (epfd_ != -1) ::close(epfd_);

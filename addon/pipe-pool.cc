@@ -51,6 +51,7 @@ void pipe_pool::put(pipe_pair* p, bool empty) {
 
 void pipe_pool::set_size(uint32_t size) {
   size_ = size;
+  keep_ = kKeptBytes / size > 2 ? kKeptBytes / size : 2;
   while (free_) {
     pipe_pair* p = free_;
     free_ = p->next;

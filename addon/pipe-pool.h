@@ -12,8 +12,10 @@ struct pipe_pair {
 
 class pipe_pool {
  public:
-  // <size>: requested pipe capacity; <keep>: empty pipes kept for reuse.
-  pipe_pool(uint32_t size, size_t keep) : size_(size), keep_(keep) {}
+  // <size>: requested pipe capacity. Empty pipes are kept for reuse up to kKeptBytes of
+  // capacity: an unprivileged user's pipes may total only 64 MiB (fs.pipe-user-pages-soft),
+  // counted by capacity whether or not they hold data.
+  explicit pipe_pool(uint32_t size) { set_size(size); }
   ~pipe_pool();
 
   // An empty pipe, or nullptr with errno set (EMFILE, ENFILE, ...).
@@ -28,9 +30,10 @@ class pipe_pool {
   uint64_t undersized() const { return undersized_; }
 
  private:
+  static constexpr size_t kKeptBytes = 16u << 20;
   static void destroy(pipe_pair* p);
-  uint32_t size_;
-  size_t keep_;
+  uint32_t size_ = 0;
+  size_t keep_ = 0;
   pipe_pair* free_ = nullptr;
   size_t nfree_ = 0;
   size_t in_use_ = 0;

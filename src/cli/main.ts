@@ -8,6 +8,16 @@ import { defineRunOptions } from './run-options.js';
 import { runProxy } from './run.js';
 import { versionText } from './version.js';
 
+/** yargs names an unknown option twice (such-flag, suchFlag): keep the spelling the user typed. */
+function tidy(message: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(message);
+  if (!m) return message;
+  const names = m[1].split(', ');
+  const kebab = (n: string): string => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const kept = names.filter((n) => n === kebab(n) || !names.includes(kebab(n)));
+  return `Unknown argument${kept.length > 1 ? 's' : ''}: ${kept.join(', ')}`;
+}
+
 function parse(argv: string[]) {
   return defineRunOptions(yargs(argv).version(false))
     .scriptName('tcp-intercept')
@@ -17,7 +27,8 @@ function parse(argv: string[]) {
     .strict()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, err) => {
-      throw err instanceof TiError ? err : new UsageError((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; '));
+      if (err instanceof TiError) throw err;
+      throw new UsageError(tidy((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; ')));
     })
     .parseSync();
 }

@@ -285,7 +285,9 @@ export class Lab {
       `table inet ${NFT_TABLE} {`,
       '  chain prerouting {',
       '    type filter hook prerouting priority mangle; policy accept;',
-      `    meta l4proto tcp socket transparent 1 meta mark set ${o.mark} accept`,
+      // ICMP errors about the spoofed server legs are addressed to the client: the socket
+      // match looks inside them, so they reach the proxy's socket instead of the client.
+      `    meta l4proto { tcp, icmp, ipv6-icmp } socket transparent 1 meta mark set ${o.mark} accept`,
       `    iifname "${this.clientIf}" meta nfproto ipv4 meta l4proto tcp tproxy ip to :${o.port} meta mark set ${o.mark} accept`,
       `    iifname "${this.clientIf}" meta nfproto ipv6 meta l4proto tcp tproxy ip6 to :${o.port} meta mark set ${o.mark} accept`,
       '  }',

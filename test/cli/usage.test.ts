@@ -1,0 +1,74 @@
+// The command line contract: every mistake exits 64 with one line that says what is wrong.
+import { spawnSync } from 'node:child_process';
+import t from 'tap';
+import { PROXY_BIN } from '../helpers/proxy-lab.js';
+
+function run(args: string[]) {
+  const r = spawnSync(PROXY_BIN, args, { encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const usageErrors: Array<[string[], RegExp]> = [
+  [['--bogus-flag'], /Unknown argument: bogus-flag/],
+  [['--no-such-flag'], /Unknown argument: such-flag/],
+  [['extra-word'], /Unknown argument: extra-word/],
+  [['-b'], /Not enough arguments following: b/],
+  [['-b', '1.2.3.4'], /needs a port/],
+  [['-b', 'example.com:80'], /'example\.com' is not a numeric IPv4 or IPv6 address/],
+  [['-b', '1.2.3.4:99999'], /'99999' is not a port number/],
+  [['-b', '[::1]:0'], /'0' is not a port number/],
+  [['-b', '[::]:5000', '-b', '[::]:5000'], /given twice/],
+  [['-B', 'nowhere'], /'nowhere' is not a numeric IPv4 or IPv6 address/],
+  [['-B', '10.0.0.1:80'], /a fixed outgoing port cannot serve more than one connection/],
+  [['--cc', 'no-such-cc'], /unknown congestion control 'no-such-cc' \(available: .*cubic/],
+  [['--cc-client', 'bogus'], /--cc-client: unknown congestion control 'bogus'/],
+  [['--cc-server', 'x y'], /--cc-server: 'x y' is not a congestion control name/],
+  [['--buffer-size', '12 parsecs'], /--buffer-size: '12 parsecs' is not a size/],
+  [['--buffer-size', '100'], /--buffer-size: '100' is not a size from 4096/],
+  [['--max-connections', '-1'], /--max-connections: '-1' is not a whole number/],
+  [['--connect-timeout', '0'], /--connect-timeout: '0' is not a whole number from 1/],
+  [['--idle-timeout', 'soon'], /--idle-timeout: 'soon'/],
+  [['--mark', '0x1ffffffff'], /--mark: '0x1ffffffff' is not a whole number from 0 to 4294967295/],
+  [['--keepalive-idle', '10'], /need -k\/--keepalive/],
+  [['-k', '--keepalive-count', '1000'], /--keepalive-count: '1000'/],
+  [['--log-level', 'loud'], /--log-level: 'loud' is not one of error, warn, info, debug/],
+  [['--log-format', 'xml'], /--log-format: 'xml' is not one of text, json/],
+];
+
+for (const [args, message] of usageErrors) {
+  t.test(`${args.join(' ')} is a usage error`, async (t) => {
+    const r = run(args);
+    t.equal(r.code, 64, 'exit status 64 (EX_USAGE)');
+    t.match(r.stderr, message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    t.equal(r.stdout, '', 'nothing on stdout');
+  });
+}
+
+t.test('-V and --version print the version', async (t) => {
+  for (const flag of ['-V', '--version']) {
+    const r = run([flag]);
+    t.equal(r.code, 0);
+    t.match(r.stdout, /^tcp-intercept \d+\.\d+\.\d+/);
+  }
+});
+
+t.test('--help lists every option of the contract', async (t) => {
+  const r = run(['--help']);
+  t.equal(r.code, 0);
+  for (const opt of [
+    '-b, --bind-listen', '-B, --bind-outgoing', '-k, --keepalive', '--keepalive-idle', '--keepalive-interval',
+    '--keepalive-count', '-n, --tcp-nodelay, --tcp_nodelay', '--cc ', '--cc-client', '--cc-server', '--mptcp',
+    '--buffer-size', '--max-connections', '--connect-timeout', '--idle-timeout', '--mark', '--drain-timeout',
+    '-f, --foreground', '-p, --pid-file', '-l, --log', '--log-level', '--log-format', '-V, --version', '-h, --help',
+  ]) {
+    t.match(r.stdout, opt, `mentions ${opt.trim()}`);
+  }
+});
+
+t.test('an unwritable log file stops startup with a clear error', async (t) => {
+  const r = run(['-b', '127.0.0.1:5999', '-l', '/nonexistent-dir/x.log']);
+  t.not(r.code, 0);
+  t.not(r.code, 64, 'not a usage error');
+  t.match(r.stderr, /-l\/--log: cannot open '\/nonexistent-dir\/x\.log'/);
+});

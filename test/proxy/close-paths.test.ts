@@ -1,0 +1,138 @@
+// How connections end: half-close forwarded both ways, resets propagated as resets, failed
+// connects answered with a reset in time, and the limits that reset on purpose.
+import t from 'tap';
+import { nodeScript, proxyLab, waitServed, served, type ProxyLab } from '../helpers/proxy-lab.js';
+
+const env = await proxyLab(t, 'close', 5);
+const { lab } = env;
+const server = await env.serve(7001);
+// Port 7997 is blackholed and 7998 answers with ICMP host-unreachable, in the server itself.
+await lab.run('server', 'nft', ['-f', '-'], {
+  input: `table inet blackhole {
+    chain input { type filter hook input priority 0; policy accept;
+      tcp dport 7997 drop
+      tcp dport 7998 reject with icmpx type host-unreachable
+    }
+  }\n`,
+});
+
+interface Outcome { event: string; code?: string; ms: number; received: number }
+
+/**
+ * A client that connects through the proxy, sends the tcp-peer header (the server replies only
+ * after the client's FIN, so it holds the connection open) and <send> bytes, then optionally
+ * resets after <resetAfterMs>; reports the first thing that ends the connection, and when.
+ */
+async function observe(p: ProxyLab, host: string, port: number, o: { send?: number; resetAfterMs?: number } = {}): Promise<Outcome> {
+  const r = await nodeScript(p.lab, 'client', `
+    import net from 'node:net';
+    const t0 = Date.now();
+    let received = 0, reported = false;
+    const report = (event, code) => {
+      if (reported) return;
+      reported = true;
+      console.log(JSON.stringify({ event, code, ms: Date.now() - t0, received }));
+      setImmediate(() => process.exit(0));
+    };
+    const s = net.connect(${port}, '${host}', () => {
+      const h = Buffer.alloc(32); h.write('TIP1'); h.writeUInt32BE(1, 4);
+      s.write(h); s.write(Buffer.alloc(${o.send ?? 0}));
+      ${o.resetAfterMs !== undefined ? `setTimeout(() => { s.resetAndDestroy(); report('reset-sent'); }, ${o.resetAfterMs});` : ''}
+    });
+    s.on('data', (d) => { received += d.length; });
+    s.on('error', (e) => report('error', e.code));
+    s.on('end', () => report('end'));
+    s.on('close', () => report('close'));
+    setTimeout(() => { report('still-open'); process.exit(0); }, 8000);`);
+  return JSON.parse(r.stdout.trim().split('\n')[0]) as Outcome;
+}
+
+/** The proxy's newest close line for a connection to <port>, once logged. */
+async function closeLine(p: ProxyLab, port: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const line = p.closeLogs().reverse().find((l) => String(l.message).includes(`:${port} `));
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error(`no close line for port ${port}:\n${p.proxy?.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+t.test('default limits', async (t) => {
+  await env.startProxy(['--connect-timeout', '1500']);
+
+  t.test('client half-closes first and still receives the whole reply', async (t) => {
+    const s = await env.xfer(lab.server.v4, 7001, ['--wait-eof', '--bytes', '1m', '--back', '8m']);
+    t.equal(s.ok, 1, `ok (${JSON.stringify(s.errors)})`);
+    t.equal(s.bytesReceived, 8 << 20, 'the reply sent after the client FIN arrived whole');
+  });
+
+  t.test('server half-closes first and still receives the whole request', async (t) => {
+    const before = served(server).length;
+    const s = await env.xfer(lab.server.v6, 7001, ['--client-waits', '--bytes', '8m', '--back', '1m']);
+    t.equal(s.ok, 1, `ok (${JSON.stringify(s.errors)})`);
+    const [conn] = (await waitServed(server, before + 1)).slice(before);
+    t.equal(conn.received, 8 << 20, 'the request sent after the server FIN arrived whole');
+  });
+
+  t.test('a server reset reaches the client as a reset', async (t) => {
+    const s = await env.xfer(lab.server.v4, 7001, ['--reset-after', '1000', '--bytes', '4m', '--back', '0']);
+    t.equal(s.ok, 0, 'the transfer failed');
+    const code = Object.keys(s.errors)[0];
+    t.ok(code === 'ECONNRESET' || code === 'EPIPE', `client saw a reset (${code})`);
+    t.match(await closeLine(env, 7001), { message: /server-reset$/ }, 'logged as server-reset');
+  });
+
+  t.test('a client reset reaches the server as a reset', async (t) => {
+    const before = served(server).length;
+    const o = await observe(env, lab.server.v6, 7001, { send: 1000, resetAfterMs: 300 });
+    t.equal(o.event, 'reset-sent');
+    const [conn] = (await waitServed(server, before + 1)).slice(before);
+    t.equal(conn.error, 'ECONNRESET', 'the server saw ECONNRESET');
+  });
+
+  t.test('a refused connect resets the client at once', async (t) => {
+    const o = await observe(env, lab.server.v4, 7999);
+    t.equal(o.code, 'ECONNRESET', 'client got a reset');
+    t.match(await closeLine(env, 7999), { message: /refused$/, error: /ECONNREFUSED/ });
+  });
+
+  t.test('an ICMP-unreachable server resets the client at once', async (t) => {
+    const o = await observe(env, lab.server.v4, 7998);
+    t.equal(o.code, 'ECONNRESET', 'client got a reset');
+    t.match(await closeLine(env, 7998), { message: /unreachable$/, error: /EHOSTUNREACH/ });
+  });
+
+  t.test('a silent server resets the client after --connect-timeout', async (t) => {
+    const o = await observe(env, lab.server.v4, 7997);
+    t.equal(o.code, 'ECONNRESET', 'client got a reset');
+    t.ok(o.ms >= 1400 && o.ms < 4000, `after about 1500 ms (${o.ms} ms)`);
+    t.match(await closeLine(env, 7997), { message: /connect-timeout$/ });
+  });
+
+  t.test("a connection to the proxy's own port is refused, not looped", async (t) => {
+    const o = await observe(env, lab.routerClientSide.v4, 5000);
+    t.equal(o.code, 'ECONNRESET', 'client got a reset');
+    t.match(await closeLine(env, 5000), { message: /loop$/ });
+  });
+});
+
+t.test('--idle-timeout resets a silent connection', async (t) => {
+  await env.startProxy(['--idle-timeout', '1']);
+  const o = await observe(env, lab.server.v4, 7001, { send: 10 });
+  t.equal(o.code, 'ECONNRESET', 'client got a reset');
+  t.ok(o.ms >= 900 && o.ms < 4000, `after about 1 s (${o.ms} ms)`);
+  t.match(await closeLine(env, 7001), { message: /idle-timeout$/ });
+});
+
+t.test('--max-connections resets connections over the limit', async (t) => {
+  await env.startProxy(['--max-connections', '2']);
+  const held = [observe(env, lab.server.v4, 7001, { resetAfterMs: 1500 }), observe(env, lab.server.v4, 7001, { resetAfterMs: 1500 })];
+  await new Promise((r) => setTimeout(r, 500));
+  const third = await observe(env, lab.server.v4, 7001);
+  t.equal(third.code, 'ECONNRESET', 'the third connection was reset');
+  t.ok(third.ms < 1000, `at once (${third.ms} ms)`);
+  t.same((await Promise.all(held)).map((o) => o.event), ['reset-sent', 'reset-sent'], 'the first two stayed up');
+  t.ok(env.closeLogs().some((l) => /limit$/.test(String(l.message))), 'logged as limit');
+  await env.stopProxy();
+});
