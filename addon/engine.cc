@@ -15,6 +15,7 @@ constexpr int kAcceptBatch = 64;
 constexpr int kEpollBatch = 256;
 constexpr uint64_t kPumpBudget = 4u << 20;   // bytes per direction per turn before yielding
 constexpr uint64_t kTickMs = 50;
+constexpr uint64_t kStarveMs = 1000;   // how long a connection may wait for a pipe
 
 // epoll user data: the object's address with the kind in the low bits.
 enum tag : uintptr_t { TAG_CLIENT = 0, TAG_SERVER = 1, TAG_LISTENER = 2, TAG_MASK = 3 };
@@ -85,6 +86,9 @@ struct conn {
   conn_state state = CONNECTING;
   uint8_t cready = 0, sready = 0;
   bool queued = false;      // in engine::ready_
+  bool starved = false;     // found no pipe in this turn
+  bool parked = false;      // in engine::starved_
+  uint64_t starved_since_ms = 0;
   relay_dir c2s, s2c;
   endpoint client, target;
   uint64_t start_us;
@@ -189,6 +193,12 @@ void engine::on_idle(uv_idle_t* h) {
 void engine::on_timer(uv_timer_t* h) {
   engine* e = static_cast<engine*>(h->data);
   uint64_t now = uv_now(e->loop_);
+  std::vector<conn*> starved;
+  starved.swap(e->starved_);
+  for (conn* c : starved) {
+    c->parked = false;
+    if (c->state == RELAYING) e->pump(c);
+  }
   while (e->connecting_head_ && e->connecting_head_->deadline_ms <= now)
     e->finish(e->connecting_head_, TI_CR_CONNECT_TIMEOUT, ETIMEDOUT, LEG_SERVER);
   uint64_t idle = e->cfg_.idle_timeout_ms;
@@ -206,9 +216,9 @@ void engine::on_timer(uv_timer_t* h) {
 
 void engine::end_batch() {
   if (!graveyard_.empty()) {
-    ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
-                                [](conn* c) { return c->state == CLOSED; }),
-                 ready_.end());
+    auto closed = [](conn* c) { return c->state == CLOSED; };
+    ready_.erase(std::remove_if(ready_.begin(), ready_.end(), closed), ready_.end());
+    starved_.erase(std::remove_if(starved_.begin(), starved_.end(), closed), starved_.end());
     for (conn* c : graveyard_) delete c;
     graveyard_.clear();
   }
@@ -408,7 +418,13 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed) {
   for (;;) {
     bool progress = false;
     if (!d.src_eof && (src_ready & RD)) {
-      if (!d.pipe && !(d.pipe = pipes_.get())) return errno;
+      if (!d.pipe && !(d.pipe = pipes_.get())) {
+        // No fd for a pipe: wait for one (the timer retries) instead of failing a healthy
+        // connection over a passing shortage.
+        if (errno != EMFILE && errno != ENFILE && errno != ENOMEM) return errno;
+        c->starved = true;
+        break;
+      }
       uint32_t room = std::min(d.pipe->capacity, cfg_.buffer_size);
       if (d.pending < room) {
         ssize_t n = splice(src, nullptr, d.pipe->wr, nullptr, room - d.pending,
@@ -468,6 +484,20 @@ void engine::pump(conn* c) {
   if (err) return finish(c, failed ? leg_failure_reason(err, failed) : TI_CR_ERROR, err, failed);
   if (c2s | s2c) c->active_ms = uv_now(loop_);
   if (c->c2s.done() && c->s2c.done()) return finish(c, TI_CR_EOF, 0, LEG_NONE);
+  if (c->starved) {
+    // A short shortage is waited out; a long one means every fd is held by connections that
+    // each wait for a pipe, and only giving some up lets the others move.
+    c->starved = false;
+    uint64_t now = uv_now(loop_);
+    if (!c->starved_since_ms) c->starved_since_ms = now;
+    if (now - c->starved_since_ms >= kStarveMs) return finish(c, TI_CR_ERROR, EMFILE, LEG_NONE);
+    if (!c->parked) {
+      c->parked = true;
+      starved_.push_back(c);
+    }
+    return;
+  }
+  c->starved_since_ms = 0;
   if ((c2s >= kPumpBudget || s2c >= kPumpBudget) && !c->queued) {
     c->queued = true;
     ready_.push_back(c);
@@ -525,6 +555,7 @@ void engine::abort_all() {
   for (conn* c : graveyard_) delete c;
   graveyard_.clear();
   ready_.clear();
+  starved_.clear();
 }
 
 void engine::close() {

@@ -138,6 +138,7 @@ class engine {
   conn* connecting_head_ = nullptr;      // connect in progress, oldest first
   conn* connecting_tail_ = nullptr;
   std::vector<conn*> ready_;             // out of budget, to continue on the next turn
+  std::vector<conn*> starved_;           // no pipe could be made, to retry on the next tick
   std::vector<conn*> graveyard_;         // closed in this batch, freed at its end
   uint64_t next_id_ = 0;
   uint64_t last_sweep_ms_ = 0;

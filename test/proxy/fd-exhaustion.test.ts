@@ -1,5 +1,6 @@
 // Out of file descriptors: connections beyond what the fd limit allows are reset with a
-// logged reason, the proxy keeps running, and it serves again once fds are free.
+// logged reason (at accept, or after waiting 1 s for a pipe), none hangs, the proxy keeps
+// running, and it serves again once fds are free.
 import t from 'tap';
 import { PROXY_BIN, proxyLab } from '../helpers/proxy-lab.js';
 
@@ -14,9 +15,9 @@ t.test('fd exhaustion resets the excess and recovers', async (t) => {
   await proxy.waitForOutput(/"listening on /);
   // 150 connections that each hold for 2 s (the server replies only after the client's FIN).
   const s = await env.xfer(lab.server.v4, 7001, ['--connections', '150', '--bytes', '1k', '--back', '1k', '--wait-eof', '--timeout-ms', '20000']);
-  t.ok(s.ok > 0, `some connections went through (${s.ok})`);
   t.ok(s.failed > 0, `the excess was refused (${JSON.stringify(s.errors)})`);
-  t.ok(Object.keys(s.errors).every((e) => e === 'ECONNRESET' || e === 'EPIPE'), 'with resets, not hangs');
+  const resets = (s.errors.ECONNRESET ?? 0) + (s.errors.EPIPE ?? 0);
+  t.equal(s.ok + resets, 150, `every connection completed or was reset, none hung (${s.ok} ok)`);
   t.ok(env.closeLogs().some((l) => /error$/.test(String(l.message)) && /EMFILE/.test(String(l.error))), 'logged as error EMFILE');
   t.equal(proxy.exited !== undefined && (await Promise.race([proxy.exited.then(() => 'exited'), new Promise((r) => setTimeout(() => r('running'), 200))])), 'running', 'the proxy is still running');
   const again = await env.xfer(lab.server.v4, 7001, ['--connections', '10', '--bytes', '64k', '--back', '64k']);
