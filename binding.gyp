@@ -6,6 +6,7 @@
         "addon/module.cc",
         "addon/engine.cc",
         "addon/engine-wrap.cc",
+        "addon/event-record.cc",
         "addon/config-parse.cc",
         "addon/pipe-pool.cc",
         "addon/tsock.cc",

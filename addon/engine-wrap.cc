@@ -3,84 +3,10 @@
 #include <uv.h>
 
 #include "config-parse.h"
+#include "event-record.h"
 #include "sys-error.h"
 
-namespace {
 
-void set_endpoint(Napi::Object& o, const char* host_key, const char* port_key, const endpoint& a) {
-  Napi::Env env = o.Env();
-  o.Set(host_key, Napi::String::New(env, inet_host(a)));
-  o.Set(port_key, Napi::Number::New(env, inet_port(a)));
-}
-
-Napi::Value leg_object(Napi::Env env, const leg_readback& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("cc", Napi::String::New(env, r.cc));
-  o.Set("nodelay", Napi::Boolean::New(env, r.nodelay));
-  o.Set("keepalive", Napi::Boolean::New(env, r.keepalive));
-  o.Set("keepIdle", Napi::Number::New(env, r.keep_idle));
-  o.Set("keepInterval", Napi::Number::New(env, r.keep_interval));
-  o.Set("keepCount", Napi::Number::New(env, r.keep_count));
-  o.Set("mark", Napi::Number::New(env, r.mark));
-  o.Set("mptcp", Napi::Boolean::New(env, r.mptcp));
-  return o;
-}
-
-Napi::Value info_object(Napi::Env env, const leg_tcp_info& i) {
-  if (!i.valid) return env.Null();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("rttUs", Napi::Number::New(env, i.rtt_us));
-  o.Set("rttVarUs", Napi::Number::New(env, i.rttvar_us));
-  o.Set("minRttUs", Napi::Number::New(env, i.min_rtt_us));
-  o.Set("retransmits", Napi::Number::New(env, i.total_retrans));
-  o.Set("lost", Napi::Number::New(env, i.lost));
-  o.Set("cwnd", Napi::Number::New(env, i.snd_cwnd));
-  o.Set("mss", Napi::Number::New(env, i.snd_mss));
-  o.Set("deliveryRate", Napi::Number::New(env, static_cast<double>(i.delivery_rate)));
-  o.Set("bytesAcked", Napi::Number::New(env, static_cast<double>(i.bytes_acked)));
-  o.Set("bytesReceived", Napi::Number::New(env, static_cast<double>(i.bytes_received)));
-  return o;
-}
-
-const char* leg_name(leg_side s) {
-  return s == LEG_CLIENT ? "client" : s == LEG_SERVER ? "server" : nullptr;
-}
-
-Napi::Object open_object(Napi::Env env, const open_event& e) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("type", Napi::String::New(env, "open"));
-  o.Set("id", Napi::Number::New(env, static_cast<double>(e.id)));
-  set_endpoint(o, "clientAddress", "clientPort", e.client);
-  set_endpoint(o, "targetAddress", "targetPort", e.target);
-  set_endpoint(o, "localAddress", "localPort", e.local);
-  o.Set("connectUs", Napi::Number::New(env, static_cast<double>(e.connect_us)));
-  if (e.inspected) {
-    o.Set("clientLeg", leg_object(env, e.client_leg));
-    o.Set("serverLeg", leg_object(env, e.server_leg));
-  }
-  return o;
-}
-
-Napi::Object close_object(Napi::Env env, const close_event& e) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("type", Napi::String::New(env, "close"));
-  o.Set("id", Napi::Number::New(env, static_cast<double>(e.id)));
-  o.Set("reason", Napi::String::New(env, close_reason_name(e.reason)));
-  o.Set("error", e.err ? Napi::String::New(env, errno_name(e.err)) : env.Null());
-  const char* leg = leg_name(e.err_leg);
-  o.Set("errorLeg", leg ? Napi::String::New(env, leg) : env.Null());
-  o.Set("opened", Napi::Boolean::New(env, e.opened));
-  set_endpoint(o, "clientAddress", "clientPort", e.client);
-  set_endpoint(o, "targetAddress", "targetPort", e.target);
-  o.Set("bytesClientToServer", Napi::Number::New(env, static_cast<double>(e.c2s_bytes)));
-  o.Set("bytesServerToClient", Napi::Number::New(env, static_cast<double>(e.s2c_bytes)));
-  o.Set("durationUs", Napi::Number::New(env, static_cast<double>(e.duration_us)));
-  o.Set("clientInfo", info_object(env, e.client_info));
-  o.Set("serverInfo", info_object(env, e.server_info));
-  return o;
-}
-
-}  // namespace
 
 Napi::Function engine_wrap::define(Napi::Env env) {
   return DefineClass(env, "Engine",
@@ -120,25 +46,20 @@ engine* engine_wrap::live(Napi::Env env) {
   return engine_;
 }
 
-void engine_wrap::on_open(const open_event& e) { opens_.push_back(e); }
-void engine_wrap::on_close(const close_event& e) { closes_.push_back(e); }
+void engine_wrap::on_open(const open_event& e) { event_record::append_open(&records_, e); }
+void engine_wrap::on_close(const close_event& e) { event_record::append_close(&records_, e); }
 
-// Opens first: a connection opened and closed in one batch is reported in that order.
-Napi::Array engine_wrap::take_events(Napi::Env env) {
-  Napi::Array arr = Napi::Array::New(env, opens_.size() + closes_.size());
-  uint32_t i = 0;
-  for (const open_event& e : opens_) arr.Set(i++, open_object(env, e));
-  for (const close_event& e : closes_) arr.Set(i++, close_object(env, e));
-  opens_.clear();
-  closes_.clear();
-  return arr;
+Napi::Buffer<uint8_t> engine_wrap::take_events(Napi::Env env) {
+  Napi::Buffer<uint8_t> batch = Napi::Buffer<uint8_t>::Copy(env, records_.data(), records_.size());
+  records_.clear();
+  return batch;
 }
 
 void engine_wrap::flush() {
-  if (in_call_ || (opens_.empty() && closes_.empty())) return;
+  if (in_call_ || records_.empty()) return;
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
-  Napi::Array events = take_events(env);
+  Napi::Buffer<uint8_t> events = take_events(env);
   try {
     on_events_.MakeCallback(env.Global(), {events}, *async_);
   } catch (const Napi::Error& err) {
@@ -203,7 +124,7 @@ Napi::Value engine_wrap::stats(const Napi::CallbackInfo& info) {
 
 Napi::Value engine_wrap::close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!engine_) return Napi::Array::New(env, 0);
+  if (!engine_) return Napi::Buffer<uint8_t>::New(env, 0);
   in_call_ = true;
   engine_->close();   // frees itself once its loop handles are closed
   engine_ = nullptr;

@@ -1,6 +1,9 @@
-// JavaScript face of the engine: config in, batches of open/close events out.
+// JavaScript face of the engine: config in, batches of open/close events out (one Buffer of
+// event records per batch, see event-record.h).
 #pragma once
 #include <napi.h>
+
+#include <stdint.h>
 
 #include <memory>
 #include <vector>
@@ -26,12 +29,11 @@ class engine_wrap : public Napi::ObjectWrap<engine_wrap>, public engine_sink {
   Napi::Value close(const Napi::CallbackInfo& info);
 
   engine* live(Napi::Env env);
-  Napi::Array take_events(Napi::Env env);
+  Napi::Buffer<uint8_t> take_events(Napi::Env env);
 
   engine* engine_ = nullptr;
   Napi::FunctionReference on_events_;
   std::unique_ptr<Napi::AsyncContext> async_;
-  std::vector<open_event> opens_;
-  std::vector<close_event> closes_;
+  std::vector<uint8_t> records_;
   bool in_call_ = false;   // a JS-initiated call: its events are its return value
 };

@@ -45,6 +45,10 @@ Napi::Value probe_mptcp(const Napi::CallbackInfo& info) {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", engine_wrap::define(env));
+  Napi::Array reasons = Napi::Array::New(env, TI_CR_COUNT);
+  for (uint32_t r = 0; r < TI_CR_COUNT; r++)
+    reasons.Set(r, Napi::String::New(env, close_reason_name(static_cast<close_reason>(r))));
+  exports.Set("closeReasons", reasons);
   exports.Set("probeCongestion", Napi::Function::New(env, probe_congestion));
   exports.Set("probeMptcp", Napi::Function::New(env, probe_mptcp));
   return exports;

@@ -6,6 +6,7 @@ import { TiError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { defineRunOptions } from './run-options.js';
 import { runProxy } from './run.js';
+import { runSupervisor, WORKER_ENV } from './supervisor.js';
 import { versionText } from './version.js';
 
 /** yargs names an unknown option twice (such-flag, suchFlag): keep the spelling the user typed. */
@@ -43,7 +44,14 @@ async function main(): Promise<number> {
   // A repeated option arrives as an array, a single one as a string.
   const bindListen = ([] as string[]).concat(args.bindListen);
   const options = buildProxyOptions({ ...(args as unknown as RawOptions), bindListen }, addon());
-  await runProxy(options);
+  const worker = process.env[WORKER_ENV];
+  if (worker !== undefined) {
+    await runProxy({ ...options, workers: 1, pidFile: null, log: { ...options.log, worker: Number(worker) } });
+  } else if (options.workers > 1) {
+    await runSupervisor(options);
+  } else {
+    await runProxy(options);
+  }
   return 0;
 }
 

@@ -24,6 +24,7 @@ export function defineRunOptions<T>(y: Argv<T>) {
     .option('idle-timeout', { type: 'string', default: '0', describe: 'seconds without traffic before a connection is reset (0: never)', requiresArg: true })
     .option('mark', { type: 'string', default: '0', describe: 'SO_MARK of the server leg (0: none)', requiresArg: true })
     .option('drain-timeout', { type: 'string', default: '30', describe: 'seconds open connections may finish after SIGTERM', requiresArg: true })
+    .option('workers', { type: 'string', default: '1', describe: "worker processes sharing the listeners (SO_REUSEPORT), or 'auto' for one per CPU", requiresArg: true })
     .option('foreground', { alias: 'f', type: 'boolean', default: true, describe: 'accepted for compatibility: always runs in the foreground' })
     .option('pid-file', { alias: 'p', type: 'string', describe: 'write the process id to FILE', requiresArg: true })
     .option('log', { alias: 'l', type: 'string', describe: 'append the log to FILE (SIGHUP reopens it)', requiresArg: true })

@@ -1,5 +1,6 @@
 // From raw option values (command line today, config file later) to a validated ProxyOptions.
 import { isIPv4 } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { EngineConfig, LegConfig } from '../native/addon.js';
 import { UsageError } from '../errors.js';
 import { parseEndpoint, parseLocalAddress, type Endpoint } from './address.js';
@@ -31,6 +32,7 @@ export interface RawOptions {
   idleTimeout: unknown;
   mark: unknown;
   drainTimeout: unknown;
+  workers: unknown;
   pidFile?: string;
   log?: string;
   logLevel: string;
@@ -41,6 +43,7 @@ export interface LogOptions {
   file: string | null;
   level: LogLevel;
   format: LogFormat;
+  worker: number | null;   // set in a worker process: every line says which
 }
 
 export interface ProxyOptions {
@@ -48,6 +51,7 @@ export interface ProxyOptions {
   backlog: number;
   engine: EngineConfig;
   drainTimeoutMs: number;
+  workers: number;
   pidFile: string | null;
   log: LogOptions;
 }
@@ -113,11 +117,13 @@ export function buildProxyOptions(raw: RawOptions, probes: SystemProbes): ProxyO
       inspect: raw.logLevel === 'debug',
     },
     drainTimeoutMs: wholeNumber(raw.drainTimeout, '--drain-timeout', 0, 86400) * 1000,
+    workers: raw.workers === 'auto' ? availableParallelism() : wholeNumber(raw.workers, '--workers', 1, 256),
     pidFile: raw.pidFile ?? null,
     log: {
       file: raw.log ?? null,
       level: oneOf(raw.logLevel, LOG_LEVELS, '--log-level'),
       format: oneOf(raw.logFormat, LOG_FORMATS, '--log-format'),
+      worker: null,
     },
   };
 }

@@ -64,8 +64,16 @@ export interface LabLink {
   right: LinkEnd;
 }
 
+/** New connections to <dports> (an nft port or range, "21000-21999"; all when absent) go to <port>. */
+export interface Divert {
+  dports?: string;
+  port: number;
+}
+
 export interface InterceptOptions {
   port?: number;
+  /** several listeners side by side; replaces <port> */
+  diverts?: Divert[];
   mark?: number;
   table?: number;
 }
@@ -153,7 +161,7 @@ export class Lab {
   /** namespaces this lab created (only these are ever deleted) */
   readonly #created: string[] = [];
   readonly #procs = new Set<NetnsProcess>();
-  #intercept: Required<InterceptOptions> | null = null;
+  #intercept: { mark: number; table: number } | null = null;
   #destroying: Promise<void> | null = null;
 
   private constructor(opts: LabOptions, routers: number) {
@@ -279,8 +287,16 @@ export class Lab {
 
   /** Installs the TPROXY ruleset in router r for TCP arriving on clientIf. */
   async intercept(opts: InterceptOptions = {}): Promise<void> {
-    const o = { port: opts.port ?? 5000, mark: opts.mark ?? 1, table: opts.table ?? 100 };
+    const o = { mark: opts.mark ?? 1, table: opts.table ?? 100 };
+    const diverts = opts.diverts ?? [{ port: opts.port ?? 5000 }];
     if (this.#intercept) await this.removeIntercept();
+    const divertRules = diverts.flatMap((d) =>
+      (['ip', 'ip6'] as const).map((family) => {
+        const match = `iifname "${this.clientIf}" meta nfproto ${family === 'ip' ? 'ipv4' : 'ipv6'} meta l4proto tcp`;
+        const ports = d.dports ? ` tcp dport ${d.dports}` : '';
+        return `    ${match}${ports} tproxy ${family} to :${d.port} meta mark set ${o.mark} accept`;
+      }),
+    );
     const ruleset = [
       `table inet ${NFT_TABLE} {`,
       '  chain prerouting {',
@@ -288,8 +304,7 @@ export class Lab {
       // ICMP errors about the spoofed server legs are addressed to the client: the socket
       // match looks inside them, so they reach the proxy's socket instead of the client.
       `    meta l4proto { tcp, icmp, ipv6-icmp } socket transparent 1 meta mark set ${o.mark} accept`,
-      `    iifname "${this.clientIf}" meta nfproto ipv4 meta l4proto tcp tproxy ip to :${o.port} meta mark set ${o.mark} accept`,
-      `    iifname "${this.clientIf}" meta nfproto ipv6 meta l4proto tcp tproxy ip6 to :${o.port} meta mark set ${o.mark} accept`,
+      ...divertRules,
       '  }',
       '}',
       '',

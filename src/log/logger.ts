@@ -44,7 +44,8 @@ export function createLogger(opts: LogOptions): LogSink {
     opts.format === 'json' ? winston.format.json() : textFormat,
   );
   let transport: winston.transport = opts.file ? openFile(opts.file) : new winston.transports.Console();
-  const logger = winston.createLogger({ level: opts.level, format, transports: [transport] });
+  const defaultMeta = opts.worker === null ? undefined : { worker: opts.worker };
+  const logger = winston.createLogger({ level: opts.level, format, defaultMeta, transports: [transport] });
   return {
     logger,
     reopen() {

@@ -73,7 +73,6 @@ export interface CloseEvent {
   serverInfo: TcpInfoSummary | null;
 }
 
-export type EngineEvent = OpenEvent | CloseEvent;
 
 export interface EngineStats {
   accepted: number; active: number; connecting: number; listeners: number;
@@ -87,13 +86,17 @@ export interface NativeEngine {
   listen(host: string, port: number, options: ListenOptions): number;
   configure(config: EngineConfig): void;
   stopListening(): void;
-  abortAll(): EngineEvent[];
+  /** Resets every open connection; returns their close events (records, see event-record.ts). */
+  abortAll(): Buffer;
   stats(): EngineStats;
-  close(): EngineEvent[];
+  close(): Buffer;
 }
 
 export interface Addon {
-  Engine: new (onEvents: (events: EngineEvent[]) => void, config: EngineConfig) => NativeEngine;
+  /** onEvents gets one Buffer of event records per loop batch (decode with EventBatch). */
+  Engine: new (onEvents: (records: Buffer) => void, config: EngineConfig) => NativeEngine;
+  /** Close reason names, indexed by the number in a record. */
+  closeReasons: readonly string[];
   /** null when a TCP socket accepts the algorithm, else the errno code (ENOENT: unknown). */
   probeCongestion(name: string): string | null;
   /** null when MPTCP sockets can be created, else the errno code. */

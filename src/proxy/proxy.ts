@@ -3,7 +3,8 @@
 import type { ProxyOptions } from '../config/proxy-options.js';
 import { formatEndpoint, type Endpoint } from '../config/address.js';
 import { StartupError, EX_NOPERM } from '../errors.js';
-import type { Addon, EngineEvent, EngineStats, NativeEngine } from '../native/addon.js';
+import type { Addon, EngineStats, NativeEngine } from '../native/addon.js';
+import { EventBatch } from '../native/event-record.js';
 import type { Logger } from '../log/logger.js';
 import { closeEntry, openEntry } from './connection-log.js';
 
@@ -11,13 +12,15 @@ export class Proxy {
   readonly #engine: NativeEngine;
   readonly #log: Logger;
   readonly #options: ProxyOptions;
+  readonly #reasons: readonly string[];
   #idleWaiters: Array<() => void> = [];
   #closed = false;
 
   constructor(options: ProxyOptions, log: Logger, native: Addon) {
     this.#options = options;
     this.#log = log;
-    this.#engine = new native.Engine((events) => this.#onEvents(events), options.engine);
+    this.#reasons = native.closeReasons;
+    this.#engine = new native.Engine((records) => this.#onEvents(records), options.engine);
   }
 
   /** Opens every listener; on failure closes what was opened and throws a StartupError. */
@@ -68,14 +71,17 @@ export class Proxy {
     this.#onEvents(this.#engine.close());
   }
 
-  #onEvents(events: EngineEvent[]): void {
-    for (const e of events) {
-      if (e.type === 'open') {
-        if (this.#log.isDebugEnabled()) {
-          const { message, fields } = openEntry(e);
-          this.#log.debug(message, fields);
-        }
-      } else {
+  #onEvents(records: Buffer): void {
+    const batch = new EventBatch(records, this.#reasons);
+    // Objects and strings are made only for the lines that will be written.
+    const debug = this.#log.isDebugEnabled(), info = this.#log.isInfoEnabled(), warn = this.#log.isWarnEnabled();
+    for (let i = 0; i < batch.count; i++) {
+      if (batch.isOpen(i)) {
+        if (!debug) continue;
+        const { message, fields } = openEntry(batch.open(i));
+        this.#log.debug(message, fields);
+      } else if (batch.reason(i) === 'error' ? warn : info) {
+        const e = batch.close(i);
         const { message, fields } = closeEntry(e);
         this.#log.log(e.reason === 'error' ? 'warn' : 'info', message, fields);
       }

@@ -1,0 +1,127 @@
+// Reads the engine's event records (layout: addon/event-record.h). Numbers are read in place;
+// objects and address strings are built only by open()/close(), for what gets logged.
+import { constants } from 'node:os';
+import type { CloseEvent, CloseReason, LegReadback, OpenEvent, TcpInfoSummary } from './addon.js';
+
+export const RECORD_SIZE = 240;
+const OPEN = 1;
+const F_INSPECTED = 2, F_CLIENT_INFO = 4, F_SERVER_INFO = 8, F_OPENED = 1;
+const TYPE = 0, REASON = 1, ERR_LEG = 2, FLAGS = 3, ERRNO = 4, ID = 8;
+const CLIENT = 16, TARGET = 36, LOCAL = 56;
+const CONNECT_US = 80, C2S = 80, S2C = 88, DURATION_US = 96;
+const CLIENT_INFO = 104, SERVER_INFO = 168, CLIENT_LEG = 104, SERVER_LEG = 144;
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+const LEGS = [null, 'client', 'server'] as const;
+
+/** Numeric text of a 16-byte IPv6 address, shortest form (RFC 5952). */
+export function ipv6Text(b: Buffer, off: number): string {
+  const words = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(off + 2 * i));
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+export class EventBatch {
+  readonly count: number;
+  readonly #buf: Buffer;
+  readonly #view: DataView;
+
+  constructor(buf: Buffer, readonly reasons: readonly string[]) {
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.count = Math.floor(buf.byteLength / RECORD_SIZE);
+  }
+
+  isOpen(i: number): boolean {
+    return this.#buf[i * RECORD_SIZE + TYPE] === OPEN;
+  }
+
+  reason(i: number): CloseReason {
+    return this.reasons[this.#buf[i * RECORD_SIZE + REASON]] as CloseReason;
+  }
+
+  bytesClientToServer(i: number): number {
+    return this.#f64(i, C2S);
+  }
+
+  bytesServerToClient(i: number): number {
+    return this.#f64(i, S2C);
+  }
+
+  open(i: number): OpenEvent {
+    const r = i * RECORD_SIZE;
+    const inspected = (this.#buf[r + FLAGS] & F_INSPECTED) !== 0;
+    return {
+      type: 'open',
+      id: this.#f64(i, ID),
+      clientAddress: this.#host(r + CLIENT), clientPort: this.#port(r + CLIENT),
+      targetAddress: this.#host(r + TARGET), targetPort: this.#port(r + TARGET),
+      localAddress: this.#host(r + LOCAL), localPort: this.#port(r + LOCAL),
+      connectUs: this.#f64(i, CONNECT_US),
+      ...(inspected ? { clientLeg: this.#leg(r + CLIENT_LEG), serverLeg: this.#leg(r + SERVER_LEG) } : {}),
+    };
+  }
+
+  close(i: number): CloseEvent {
+    const r = i * RECORD_SIZE;
+    const flags = this.#buf[r + FLAGS];
+    const err = this.#view.getInt32(r + ERRNO, true);
+    return {
+      type: 'close',
+      id: this.#f64(i, ID),
+      reason: this.reason(i),
+      error: err ? (ERRNO_NAMES.get(err) ?? `errno ${err}`) : null,
+      errorLeg: LEGS[this.#buf[r + ERR_LEG]] ?? null,
+      opened: (flags & F_OPENED) !== 0,
+      clientAddress: this.#host(r + CLIENT), clientPort: this.#port(r + CLIENT),
+      targetAddress: this.#host(r + TARGET), targetPort: this.#port(r + TARGET),
+      bytesClientToServer: this.#f64(i, C2S),
+      bytesServerToClient: this.#f64(i, S2C),
+      durationUs: this.#f64(i, DURATION_US),
+      clientInfo: flags & F_CLIENT_INFO ? this.#info(r + CLIENT_INFO) : null,
+      serverInfo: flags & F_SERVER_INFO ? this.#info(r + SERVER_INFO) : null,
+    };
+  }
+
+  #f64(i: number, off: number): number {
+    return this.#view.getFloat64(i * RECORD_SIZE + off, true);
+  }
+
+  #port(off: number): number {
+    return this.#view.getUint16(off + 2, true);
+  }
+
+  #host(off: number): string {
+    const b = this.#buf;
+    if (b[off] === 4) return `${b[off + 4]}.${b[off + 5]}.${b[off + 6]}.${b[off + 7]}`;
+    return b[off] === 6 ? ipv6Text(b, off + 4) : '';
+  }
+
+  #info(off: number): TcpInfoSummary {
+    const u32 = (k: number): number => this.#view.getUint32(off + 4 * k, true);
+    const f64 = (at: number): number => this.#view.getFloat64(off + at, true);
+    return {
+      rttUs: u32(0), rttVarUs: u32(1), minRttUs: u32(2), retransmits: u32(3), lost: u32(4), cwnd: u32(5), mss: u32(6),
+      deliveryRate: f64(32), bytesAcked: f64(40), bytesReceived: f64(48),
+    };
+  }
+
+  #leg(off: number): LegReadback {
+    const b = this.#buf;
+    const ccEnd = b.indexOf(0, off);
+    return {
+      cc: b.toString('latin1', off, ccEnd === -1 || ccEnd > off + 16 ? off + 16 : ccEnd),
+      nodelay: b[off + 16] !== 0, keepalive: b[off + 17] !== 0, mptcp: b[off + 18] !== 0,
+      keepIdle: this.#view.getInt32(off + 20, true), keepInterval: this.#view.getInt32(off + 24, true),
+      keepCount: this.#view.getInt32(off + 28, true), mark: this.#view.getUint32(off + 32, true),
+    };
+  }
+}
