@@ -19,6 +19,19 @@ function tidy(message: string): string {
   return `Unknown argument${kept.length > 1 ? 's' : ''}: ${kept.join(', ')}`;
 }
 
+/**
+ * yargs turns a repeated option into an array. -b/--bind-listen is meant to repeat; for every
+ * other option the last value wins, as in most tools.
+ */
+function lastValueWins(args: Record<string, unknown>): RawOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    out[key] = Array.isArray(value) && key !== '_' ? value[value.length - 1] : value;
+  }
+  out.bindListen = ([] as string[]).concat(args.bindListen as string | string[]);
+  return out as unknown as RawOptions;
+}
+
 function parse(argv: string[]) {
   return defineRunOptions(yargs(argv).version(false))
     .scriptName('tcp-intercept')
@@ -41,9 +54,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args._.length > 0) throw new UsageError(`unexpected argument '${String(args._[0])}'`);
-  // A repeated option arrives as an array, a single one as a string.
-  const bindListen = ([] as string[]).concat(args.bindListen);
-  const options = buildProxyOptions({ ...(args as unknown as RawOptions), bindListen }, addon());
+  const options = buildProxyOptions(lastValueWins(args as unknown as Record<string, unknown>), addon());
   const worker = process.env[WORKER_ENV];
   if (worker !== undefined) {
     await runProxy({ ...options, workers: 1, pidFile: null, log: { ...options.log, worker: Number(worker) } });

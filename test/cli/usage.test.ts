@@ -33,6 +33,8 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['-k', '--keepalive-count', '1000'], /--keepalive-count: '1000'/],
   [['--log-level', 'loud'], /--log-level: 'loud' is not one of error, warn, info, debug/],
   [['--log-format', 'xml'], /--log-format: 'xml' is not one of text, json/],
+  [['--log-level', 'debug', '--log-level', 'loud'], /--log-level: 'loud' is not one of/],   // the last value wins
+  [['-b', '127.0.0.1:7101', '-b'], /Not enough arguments following: b/],
 ];
 
 for (const [args, message] of usageErrors) {
