@@ -5,6 +5,7 @@ export const EX_USAGE = 64;
 export const EX_UNAVAILABLE = 69;
 export const EX_OSERR = 71;
 export const EX_NOPERM = 77;
+export const EX_CONFIG = 78;
 
 export class TiError extends Error {
   constructor(
@@ -28,5 +29,12 @@ export class UsageError extends TiError {
 export class StartupError extends TiError {
   constructor(message: string, code: string, exitCode = EX_OSERR) {
     super(message, code, exitCode);
+  }
+}
+
+/** A bad configuration file entry or TCP_INTERCEPT_* variable: names the key and where it came from. */
+export class ConfigError extends TiError {
+  constructor(message: string) {
+    super(message, 'TI_ERR_CONFIG', EX_CONFIG);
   }
 }
