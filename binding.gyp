@@ -7,6 +7,7 @@
         "addon/engine.cc",
         "addon/engine-wrap.cc",
         "addon/event-record.cc",
+        "addon/notify.cc",
         "addon/config-parse.cc",
         "addon/pipe-pool.cc",
         "addon/tsock.cc",

@@ -15,6 +15,7 @@ Napi::Function engine_wrap::define(Napi::Env env) {
                       InstanceMethod("stopListening", &engine_wrap::stop_listening),
                       InstanceMethod("abortAll", &engine_wrap::abort_all),
                       InstanceMethod("stats", &engine_wrap::stats),
+                      InstanceMethod("sample", &engine_wrap::sample),
                       InstanceMethod("close", &engine_wrap::close)});
 }
 
@@ -120,6 +121,16 @@ Napi::Value engine_wrap::stats(const Napi::CallbackInfo& info) {
   o.Set("pipesIdle", Napi::Number::New(env, static_cast<double>(s.pipes_idle)));
   o.Set("pipesUndersized", Napi::Number::New(env, static_cast<double>(s.pipes_undersized)));
   return o;
+}
+
+// sample(minAgeMs) -> records of type SAMPLE for connections relaying at least that long
+Napi::Value engine_wrap::sample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "usage: engine.sample(minAgeMs)");
+  std::vector<uint8_t> out;
+  for (const close_event& e : live(env)->sample(info[0].As<Napi::Number>().Int64Value()))
+    event_record::append_close(&out, e, true);
+  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
 }
 
 Napi::Value engine_wrap::close(const Napi::CallbackInfo& info) {

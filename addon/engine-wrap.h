@@ -26,6 +26,7 @@ class engine_wrap : public Napi::ObjectWrap<engine_wrap>, public engine_sink {
   void stop_listening(const Napi::CallbackInfo& info);
   Napi::Value abort_all(const Napi::CallbackInfo& info);
   Napi::Value stats(const Napi::CallbackInfo& info);
+  Napi::Value sample(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
 
   engine* live(Napi::Env env);

@@ -518,12 +518,9 @@ void engine::unlink(conn* c) {
   stats_.active--;
 }
 
-void engine::finish(conn* c, close_reason r, int err, leg_side side) {
+close_event engine::snapshot(const conn* c) const {
   close_event e{};
   e.id = c->id;
-  e.reason = r;
-  e.err = err;
-  e.err_leg = side;
   e.opened = c->state == RELAYING;
   e.client = c->client;
   e.target = c->target;
@@ -532,6 +529,22 @@ void engine::finish(conn* c, close_reason r, int err, leg_side side) {
   e.duration_us = now_us() - c->start_us;
   leg_tcp_info_read(c->cfd, &e.client_info);
   if (e.opened) leg_tcp_info_read(c->sfd, &e.server_info);
+  return e;
+}
+
+std::vector<close_event> engine::sample(uint64_t min_age_ms) const {
+  std::vector<close_event> out;
+  uint64_t now = now_us();
+  for (const conn* c = all_; c; c = c->next)
+    if (c->state == RELAYING && now - c->start_us >= min_age_ms * 1000) out.push_back(snapshot(c));
+  return out;
+}
+
+void engine::finish(conn* c, close_reason r, int err, leg_side side) {
+  close_event e = snapshot(c);
+  e.reason = r;
+  e.err = err;
+  e.err_leg = side;
 
   // Bytes still in a pipe are dropped with the reset: they were never delivered.
   if (r == TI_CR_EOF) {

@@ -95,11 +95,15 @@ class engine {
   void stop_listening();
   // Resets every open connection (reason shutdown); events go to the sink without flush().
   void abort_all();
+  // The figures so far of every connection relaying for at least <min_age_ms>, as close_events
+  // of connections that are still open.
+  std::vector<close_event> sample(uint64_t min_age_ms) const;
   // Aborts everything and releases the loop handles; the object deletes itself afterwards.
   void close();
   engine_stats stats() const;
 
  private:
+  close_event snapshot(const conn* c) const;
   ~engine();
   static void on_poll(uv_poll_t* h, int status, int events);
   static void on_timer(uv_timer_t* h);
@@ -144,3 +148,4 @@ class engine {
   uint64_t last_sweep_ms_ = 0;
   engine_stats stats_;
 };
+

@@ -27,6 +27,7 @@ void put_info(uint8_t* rec, size_t off, const leg_tcp_info& i) {
   put<double>(rec, off + 32, static_cast<double>(i.delivery_rate));
   put<double>(rec, off + 40, static_cast<double>(i.bytes_acked));
   put<double>(rec, off + 48, static_cast<double>(i.bytes_received));
+  memcpy(rec + off + INFO_CC, i.cc, sizeof(i.cc));
 }
 
 void put_leg(uint8_t* rec, size_t off, const leg_readback& r) {
@@ -62,9 +63,9 @@ void append_open(std::vector<uint8_t>* out, const open_event& e) {
   }
 }
 
-void append_close(std::vector<uint8_t>* out, const close_event& e) {
+void append_close(std::vector<uint8_t>* out, const close_event& e, bool sample) {
   uint8_t* rec = grow(out);
-  rec[TYPE] = CLOSE;
+  rec[TYPE] = sample ? SAMPLE : CLOSE;
   rec[REASON] = e.reason;
   rec[ERR_LEG] = e.err_leg;
   rec[FLAGS] = (e.opened ? F_OPENED : 0) | (e.client_info.valid ? F_CLIENT_INFO : 0) |

@@ -67,4 +67,6 @@ void leg_tcp_info_read(int fd, leg_tcp_info* out) {
   out->delivery_rate = ti.tcpi_delivery_rate;
   out->bytes_acked = ti.tcpi_bytes_acked;
   out->bytes_received = ti.tcpi_bytes_received;
+  socklen_t cc_len = sizeof(out->cc) - 1;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, out->cc, &cc_len) == -1) out->cc[0] = 0;
 }

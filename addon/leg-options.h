@@ -37,5 +37,6 @@ struct leg_tcp_info {
   uint32_t snd_cwnd = 0, snd_mss = 0;
   uint64_t delivery_rate = 0;   // bytes per second
   uint64_t bytes_acked = 0, bytes_received = 0;
+  char cc[16] = "";             // congestion control in use
 };
 void leg_tcp_info_read(int fd, leg_tcp_info* out);

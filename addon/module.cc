@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine-wrap.h"
+#include "notify.h"
 #include "sys-error.h"
 
 #ifndef IPPROTO_MPTCP
@@ -43,6 +44,14 @@ Napi::Value probe_mptcp(const Napi::CallbackInfo& info) {
   return info.Env().Null();
 }
 
+// notify(socketPath, message) -> null when sent, else the errno code.
+Napi::Value notify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsString() || !info[1].IsString())
+    throw Napi::TypeError::New(env, "usage: notify(socketPath, message)");
+  return probe_result(env, notify_send(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", engine_wrap::define(env));
   Napi::Array reasons = Napi::Array::New(env, TI_CR_COUNT);
@@ -51,6 +60,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeReasons", reasons);
   exports.Set("probeCongestion", Napi::Function::New(env, probe_congestion));
   exports.Set("probeMptcp", Napi::Function::New(env, probe_mptcp));
+  exports.Set("notify", Napi::Function::New(env, notify));
   return exports;
 }
 

@@ -38,3 +38,11 @@ export class ConfigError extends TiError {
     super(message, 'TI_ERR_CONFIG', EX_CONFIG);
   }
 }
+
+/**
+ * A bad option value, named by where it came from: a command-line flag ("--buffer-size") makes
+ * a usage error (64); a file line or TCP_INTERCEPT_* variable makes a configuration error (78).
+ */
+export function optionError(what: string, message: string): TiError {
+  return what.startsWith('-') ? new UsageError(`${what}: ${message}`) : new ConfigError(`${what}: ${message}`);
+}

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 for pair in ip:iproute2 ss:iproute2 nft:nftables iptables:iptables iperf3:iperf3 tcpdump:tcpdump \
-            curl:curl ping:iputils-ping python3:python3 make:make g++:g++; do
+            curl:curl ping:iputils-ping python3:python3 make:make g++:g++ promtool:prometheus; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if ((${#missing[@]})); then

@@ -1,10 +1,11 @@
-// Entry point: parse, validate, run. Usage mistakes exit 64 with one line, as the original did.
+// Entry point: parse, load the configuration, run. Usage mistakes exit 64 and configuration
+// mistakes 78, each with one line, as the original did.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { buildProxyOptions, type RawOptions } from '../config/proxy-options.js';
+import { loadProxyOptions } from '../config/load-options.js';
 import { TiError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
-import { defineRunOptions } from './run-options.js';
+import { defineRunOptions, givenOptions } from './run-options.js';
 import { runProxy } from './run.js';
 import { runSupervisor, WORKER_ENV } from './supervisor.js';
 import { versionText } from './version.js';
@@ -19,23 +20,10 @@ function tidy(message: string): string {
   return `Unknown argument${kept.length > 1 ? 's' : ''}: ${kept.join(', ')}`;
 }
 
-/**
- * yargs turns a repeated option into an array. -b/--bind-listen is meant to repeat; for every
- * other option the last value wins, as in most tools.
- */
-function lastValueWins(args: Record<string, unknown>): RawOptions {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(args)) {
-    out[key] = Array.isArray(value) && key !== '_' ? value[value.length - 1] : value;
-  }
-  out.bindListen = ([] as string[]).concat(args.bindListen as string | string[]);
-  return out as unknown as RawOptions;
-}
-
 function parse(argv: string[]) {
   return defineRunOptions(yargs(argv).version(false))
     .scriptName('tcp-intercept')
-    .usage('$0 [options]\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options.')
+    .usage('$0 [options]\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options.\nEvery option can also be set in the configuration file (same name) or as TCP_INTERCEPT_<NAME>; the command line wins, then the environment, then the file.')
     .help('help')
     .alias('help', 'h')
     .strict()
@@ -54,14 +42,21 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args._.length > 0) throw new UsageError(`unexpected argument '${String(args._[0])}'`);
-  const options = buildProxyOptions(lastValueWins(args as unknown as Record<string, unknown>), addon());
+  const given = givenOptions(args as Record<string, unknown>);
+  const configFile = args.config === undefined ? null : String(([] as unknown[]).concat(args.config).pop());
+  const load = () => loadProxyOptions(given, configFile, process.env, addon());
+  const { options } = load();
   const worker = process.env[WORKER_ENV];
   if (worker !== undefined) {
-    await runProxy({ ...options, workers: 1, pidFile: null, log: { ...options.log, worker: Number(worker) } });
+    const asWorker = (o: typeof options) => ({ ...o, workers: 1, pidFile: null, log: { ...o.log, worker: Number(worker) } });
+    await runProxy(asWorker(options), () => {
+      const reloaded = load();
+      return { ...reloaded, options: asWorker(reloaded.options) };
+    });
   } else if (options.workers > 1) {
     await runSupervisor(options);
   } else {
-    await runProxy(options);
+    await runProxy(options, load);
   }
   return 0;
 }

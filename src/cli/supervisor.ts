@@ -5,6 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { ProxyOptions } from '../config/proxy-options.js';
 import { EX_NOPERM, EX_OSERR, EX_UNAVAILABLE, EX_USAGE, StartupError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
+import { serveMetrics } from '../metrics/http-endpoint.js';
+import { workerMetrics } from '../metrics/worker-aggregation.js';
+import { sdNotify } from './systemd.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 
 /** Set in a worker's environment to its index: that process runs the proxy itself. */
@@ -22,15 +25,26 @@ export async function runSupervisor(options: ProxyOptions): Promise<void> {
   const backoff: number[] = new Array(options.workers).fill(RESTART_MIN_MS);
   let stopping = false;
   let fatal: number | null = null;
+  const ready = new Set<number>();
+  // Before any worker exists, so that a port in use stops us with nothing to clean up.
+  const http = options.metrics ? await serveMetrics(options.metrics, workerMetrics(() => workers)) : null;
 
   const done = new Promise<void>((resolve) => {
     const start = (i: number): void => {
       const startedAt = Date.now();
+      // Readiness is the supervisor's to report: workers get no NOTIFY_SOCKET.
+      const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: String(i) };
+      delete env.NOTIFY_SOCKET;
       const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-        stdio: 'inherit',
-        env: { ...process.env, [WORKER_ENV]: String(i) },
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+        env,
       });
       workers[i] = child;
+      child.on('message', (m: { type?: string }) => {
+        if (m?.type !== 'tcp-intercept:ready' || ready.has(i)) return;
+        ready.add(i);
+        if (ready.size === options.workers) sdNotify('READY=1', `STATUS=${options.workers} workers relaying`, `MAINPID=${process.pid}`);
+      });
       child.on('exit', (code, signal) => {
         workers[i] = null;
         if (!stopping && code !== null && STARTUP_FAILURES.has(code)) {
@@ -48,7 +62,10 @@ export async function runSupervisor(options: ProxyOptions): Promise<void> {
       });
     };
     const stop = (signal: NodeJS.Signals): void => {
-      if (!stopping) logger.info(`${signal}: stopping ${options.workers} workers`);
+      if (!stopping) {
+        logger.info(`${signal}: stopping ${options.workers} workers`);
+        sdNotify('STOPPING=1');
+      }
       stopping = true;
       for (const w of workers) w?.kill(signal);
       if (workers.every((w) => w === null)) resolve();
@@ -65,6 +82,7 @@ export async function runSupervisor(options: ProxyOptions): Promise<void> {
   if (options.pidFile) writePidFile(options.pidFile);
   logger.info(`supervising ${options.workers} workers`);
   await done;
+  http?.close();
   if (options.pidFile) removePidFile(options.pidFile);
   if (fatal !== null) throw new StartupError('a worker could not start; see its message above', 'TI_ERR_WORKER_START', fatal);
   logger.info('stopped');

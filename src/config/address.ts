@@ -1,6 +1,6 @@
 // Address arguments: numeric only (a transparent proxy must not depend on DNS to start).
 import { isIP } from 'node:net';
-import { UsageError } from '../errors.js';
+import { optionError } from '../errors.js';
 
 export interface Endpoint {
   host: string;   // numeric, without brackets
@@ -22,21 +22,21 @@ export function parsePort(text: string, what: string, allowZero = false): number
   const t = unbracket(text);
   const port = /^\d{1,5}$/.test(t) ? Number(t) : NaN;
   if (!(port <= 65535 && (port > 0 || (allowZero && port === 0)))) {
-    throw new UsageError(`${what}: '${text}' is not a port number (${allowZero ? 0 : 1}-65535)`);
+    throw optionError(what, `'${text}' is not a port number (${allowZero ? 0 : 1}-65535)`);
   }
   return port;
 }
 
 export function parseHost(text: string, what: string): string {
   const host = unbracket(text);
-  if (!isIP(host)) throw new UsageError(`${what}: '${text}' is not a numeric IPv4 or IPv6 address`);
+  if (!isIP(host)) throw optionError(what, `'${text}' is not a numeric IPv4 or IPv6 address`);
   return host;
 }
 
 /** "ADDR:PORT" with a required port, as for --bind-listen. */
 export function parseEndpoint(text: string, what: string): Endpoint {
   const { host, port } = split(text.trim());
-  if (port === null) throw new UsageError(`${what}: '${text}' needs a port (ADDR:PORT, [IPv6]:PORT)`);
+  if (port === null) throw optionError(what, `'${text}' needs a port (ADDR:PORT, [IPv6]:PORT)`);
   return { host: parseHost(host, what), port: parsePort(port, what) };
 }
 
@@ -44,7 +44,7 @@ export function parseEndpoint(text: string, what: string): Endpoint {
 export function parseLocalAddress(text: string, what: string): string {
   const { host, port } = split(text.trim());
   if (port !== null && parsePort(port, what, true) !== 0) {
-    throw new UsageError(`${what}: '${text}': a fixed outgoing port cannot serve more than one connection; give the address alone`);
+    throw optionError(what, `'${text}': a fixed outgoing port cannot serve more than one connection; give the address alone`);
   }
   return parseHost(host, what);
 }

@@ -1,7 +1,7 @@
 // Congestion control names: checked against the kernel at startup, so a typo stops the
 // proxy with the list of what exists instead of failing every connection.
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { optionError } from '../errors.js';
 
 const AVAILABLE = '/proc/sys/net/ipv4/tcp_available_congestion_control';
 
@@ -16,13 +16,13 @@ export function availableCongestionControls(): string[] {
 /** Throws a UsageError unless a TCP socket accepts <name> (probe: the addon's setsockopt). */
 export function checkCongestionControl(name: string, what: string, probe: (name: string) => string | null): void {
   if (!/^[a-z0-9_-]{1,15}$/i.test(name)) {
-    throw new UsageError(`${what}: '${name}' is not a congestion control name`);
+    throw optionError(what, `'${name}' is not a congestion control name`);
   }
   const err = probe(name);
   if (err === null) return;
   const available = availableCongestionControls().join(', ') || 'none listed';
   if (err === 'ENOENT') {
-    throw new UsageError(`${what}: unknown congestion control '${name}' (available: ${available})`);
+    throw optionError(what, `unknown congestion control '${name}' (available: ${available})`);
   }
-  throw new UsageError(`${what}: congestion control '${name}' cannot be used (${err}; available: ${available})`);
+  throw optionError(what, `congestion control '${name}' cannot be used (${err}; available: ${available})`);
 }

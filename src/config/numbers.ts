@@ -1,11 +1,11 @@
 // Numeric option values: whole numbers in a range, sizes with binary suffixes.
-import { UsageError } from '../errors.js';
+import { optionError } from '../errors.js';
 
 export function wholeNumber(value: unknown, what: string, min: number, max: number): number {
   const text = String(value).trim();
   const n = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${what}: '${text}' is not a whole number from ${min} to ${max}`);
+    throw optionError(what, `'${text}' is not a whole number from ${min} to ${max}`);
   }
   return n;
 }
@@ -19,7 +19,7 @@ export function byteSize(value: unknown, what: string, min: number, max: number)
   const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
   const n = m && unit ? Number(m[1]) * unit : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${what}: '${text}' is not a size from ${min} to ${max} bytes (suffixes k, M, G)`);
+    throw optionError(what, `'${text}' is not a size from ${min} to ${max} bytes (suffixes k, M, G)`);
   }
   return n;
 }

@@ -6,6 +6,15 @@ import { StartupError } from '../errors.js';
 
 export type Logger = winston.Logger;
 
+// sd-daemon(3) priorities, so that journalctl -p works on what journald captures from stdout.
+const PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+const journalPrefix = winston.format((info) => {
+  const symbol = Symbol.for('message');
+  const line = (info as unknown as Record<symbol, string>)[symbol];
+  (info as unknown as Record<symbol, string>)[symbol] = `<${PRIORITY[info.level] ?? 6}>${line}`;
+  return info;
+});
+
 const plain = (v: unknown): string => (typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v));
 
 const textFormat = winston.format.printf((info) => {
@@ -42,6 +51,7 @@ export function createLogger(opts: LogOptions): LogSink {
   const format = winston.format.combine(
     winston.format.timestamp(),
     opts.format === 'json' ? winston.format.json() : textFormat,
+    ...(opts.journal ? [journalPrefix()] : []),
   );
   let transport: winston.transport = opts.file ? openFile(opts.file) : new winston.transports.Console();
   const defaultMeta = opts.worker === null ? undefined : { worker: opts.worker };

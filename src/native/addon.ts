@@ -40,6 +40,7 @@ export interface TcpInfoSummary {
   retransmits: number; lost: number; cwnd: number; mss: number;
   deliveryRate: number;    // bytes per second
   bytesAcked: number; bytesReceived: number;
+  cc: string;              // congestion control in use
 }
 
 export interface OpenEvent {
@@ -89,6 +90,8 @@ export interface NativeEngine {
   /** Resets every open connection; returns their close events (records, see event-record.ts). */
   abortAll(): Buffer;
   stats(): EngineStats;
+  /** Figures so far of the connections relaying for at least <minAgeMs>: SAMPLE records. */
+  sample(minAgeMs: number): Buffer;
   close(): Buffer;
 }
 
@@ -101,6 +104,8 @@ export interface Addon {
   probeCongestion(name: string): string | null;
   /** null when MPTCP sockets can be created, else the errno code. */
   probeMptcp(): string | null;
+  /** sd_notify: sends <message> to the socket at <path> ("@..." abstract); null or the errno code. */
+  notify(path: string, message: string): string | null;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -15,6 +15,8 @@ export class Proxy {
   readonly #reasons: readonly string[];
   #idleWaiters: Array<() => void> = [];
   #closed = false;
+  /** Every batch of engine events, after logging (metrics observe them here). */
+  onBatch: (batch: EventBatch) => void = () => undefined;
 
   constructor(options: ProxyOptions, log: Logger, native: Addon) {
     this.#options = options;
@@ -38,8 +40,19 @@ export class Proxy {
     return bound;
   }
 
-  stats(): EngineStats {
-    return this.#engine.stats();
+  /** Engine counters; null once the proxy is closed. */
+  stats(): EngineStats | null {
+    return this.#closed ? null : this.#engine.stats();
+  }
+
+  /** New settings for connections accepted from now on (SIGHUP). */
+  configure(engine: ProxyOptions['engine']): void {
+    if (!this.#closed) this.#engine.configure(engine);
+  }
+
+  /** Figures so far of connections open for at least <minAgeMs> (SAMPLE records). */
+  sample(minAgeMs: number): EventBatch {
+    return new EventBatch(this.#closed ? Buffer.alloc(0) : this.#engine.sample(minAgeMs), this.#reasons);
   }
 
   /**
@@ -86,6 +99,7 @@ export class Proxy {
         this.#log.log(e.reason === 'error' ? 'warn' : 'info', message, fields);
       }
     }
+    this.onBatch(batch);
     if (this.#idleWaiters.length > 0 && !this.#closed && this.#engine.stats().active === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
     }

@@ -29,7 +29,7 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['--connect-timeout', '0'], /--connect-timeout: '0' is not a whole number from 1/],
   [['--idle-timeout', 'soon'], /--idle-timeout: 'soon'/],
   [['--mark', '0x1ffffffff'], /--mark: '0x1ffffffff' is not a whole number from 0 to 4294967295/],
-  [['--keepalive-idle', '10'], /need -k\/--keepalive/],
+  [['--keepalive-idle', '10'], /--keepalive-idle: needs -k\/--keepalive/],
   [['-k', '--keepalive-count', '1000'], /--keepalive-count: '1000'/],
   [['--log-level', 'loud'], /--log-level: 'loud' is not one of error, warn, info, debug/],
   [['--log-format', 'xml'], /--log-format: 'xml' is not one of text, json/],

@@ -1,0 +1,39 @@
+// Every option of the proxy once: its long name (also the config file key and, upper-cased,
+// the TCP_INTERCEPT_* variable), short alias, kind, default and help. The CLI and the config
+// loader both read this table.
+import type { OptionSpec } from './sources.js';
+
+export interface OptionDef extends OptionSpec {
+  alias?: string | string[];
+  describe: string;
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/tcp-intercept/tcp-intercept.yaml';
+
+export const OPTIONS: readonly OptionDef[] = [
+  { key: 'bind-listen', alias: 'b', kind: 'list', default: ['[::]:5000'], describe: 'listen address, ADDR:PORT or [IPv6]:PORT (repeatable)' },
+  { key: 'bind-outgoing', alias: 'B', kind: 'string', default: 'client', describe: "source of the server leg: 'client' (client's IP, new port), 'client-port' (client's IP and port) or a local ADDR (no spoofing)" },
+  { key: 'backlog', kind: 'string', default: '4096', describe: 'listen backlog' },
+  { key: 'keepalive', alias: 'k', kind: 'boolean', default: false, describe: 'TCP keepalive on both legs' },
+  { key: 'keepalive-idle', kind: 'string', describe: 'seconds idle before the first keepalive probe' },
+  { key: 'keepalive-interval', kind: 'string', describe: 'seconds between keepalive probes' },
+  { key: 'keepalive-count', kind: 'string', describe: 'unanswered probes before the leg is dropped' },
+  { key: 'tcp-nodelay', alias: ['n', 'tcp_nodelay'], kind: 'boolean', default: false, describe: 'TCP_NODELAY on both legs' },
+  { key: 'cc', kind: 'string', describe: 'congestion control for both legs (cubic, bbr, reno, ...)' },
+  { key: 'cc-client', kind: 'string', describe: 'congestion control of the client leg' },
+  { key: 'cc-server', kind: 'string', describe: 'congestion control of the server leg' },
+  { key: 'mptcp', kind: 'boolean', default: false, describe: 'open the server leg with MPTCP' },
+  { key: 'buffer-size', kind: 'string', default: '1M', describe: 'bytes in flight per direction (suffixes k, M)' },
+  { key: 'max-connections', kind: 'string', default: '0', describe: 'open connections at most; more are reset (0: no limit)' },
+  { key: 'connect-timeout', kind: 'string', default: '10000', describe: 'milliseconds to reach the server before the client is reset' },
+  { key: 'idle-timeout', kind: 'string', default: '0', describe: 'seconds without traffic before a connection is reset (0: never)' },
+  { key: 'mark', kind: 'string', default: '0', describe: 'SO_MARK of the server leg (0: none)' },
+  { key: 'drain-timeout', kind: 'string', default: '30', describe: 'seconds open connections may finish after SIGTERM' },
+  { key: 'metrics', kind: 'string', default: '127.0.0.1:5099', describe: "Prometheus endpoint ADDR:PORT (/metrics, /healthz), or 'off'" },
+  { key: 'workers', kind: 'string', default: '1', describe: "worker processes sharing the listeners (SO_REUSEPORT), or 'auto' for one per CPU" },
+  { key: 'foreground', alias: 'f', kind: 'boolean', default: true, describe: 'accepted for compatibility: always runs in the foreground' },
+  { key: 'pid-file', alias: 'p', kind: 'string', describe: 'write the process id to FILE' },
+  { key: 'log', alias: 'l', kind: 'string', describe: 'append the log to FILE (SIGHUP reopens it)' },
+  { key: 'log-level', kind: 'string', default: 'info', describe: 'log level: error, warn, info, debug' },
+  { key: 'log-format', kind: 'string', default: 'text', describe: 'log line format: text, json' },
+];

@@ -1,0 +1,121 @@
+// The proxy's Prometheus metrics. Counters that the engine keeps (bytes, accepted, active) are
+// read at scrape time; the rest is observed from event batches, without per-connection labels.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CloseReason, EngineStats } from '../native/addon.js';
+import type { EventBatch, Leg } from '../native/event-record.js';
+
+/** tcp_intercept_connections_total{result}: how each connection ended. */
+const RESULT: Record<CloseReason, string> = {
+  eof: 'completed', 'client-reset': 'reset', 'server-reset': 'reset', refused: 'refused', unreachable: 'unreachable',
+  'connect-timeout': 'timeout', 'idle-timeout': 'idle_timeout', limit: 'limit', error: 'error', shutdown: 'shutdown', loop: 'loop',
+};
+
+const LEGS: readonly Leg[] = ['client', 'server'];
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  #stats: () => EngineStats | null = () => null;
+  readonly #results: Counter;
+  readonly #resets: Counter;
+  readonly #connect: Histogram;
+  readonly #duration: Histogram;
+  readonly #rtt: Histogram;
+  readonly #retrans: Histogram;
+  readonly #delivery: Histogram;
+
+  constructor(version: string) {
+    const registers = [this.registry];
+    const stats = (): EngineStats | null => this.#stats();
+    new Counter({
+      name: 'tcp_intercept_connections_accepted_total', help: 'Connections accepted from TPROXY.', registers,
+      collect() { this.reset(); this.inc(stats()?.accepted ?? 0); },
+    });
+    this.#results = new Counter({
+      name: 'tcp_intercept_connections_total', help: 'Connections ended, by result: completed, or why not.', labelNames: ['result'], registers,
+    });
+    this.#resets = new Counter({
+      name: 'tcp_intercept_resets_total', help: 'Connections ended by a reset or failure of one leg, by that leg.', labelNames: ['leg'], registers,
+    });
+    new Gauge({
+      name: 'tcp_intercept_connections_active', help: 'Connections open now (connecting or relaying).', registers,
+      collect() { this.set(stats()?.active ?? 0); },
+    });
+    const bytes = new Counter({
+      name: 'tcp_intercept_bytes_total', help: 'Bytes relayed, by direction (open connections included).', labelNames: ['direction'], registers,
+      collect() {
+        const s = stats();
+        bytes.reset();
+        bytes.labels('client_to_server').inc(s?.bytesClientToServer ?? 0);
+        bytes.labels('server_to_client').inc(s?.bytesServerToClient ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tcp_intercept_pipes', help: 'Splice pipes, in use (bytes in flight) or idle in the pool.', labelNames: ['state'], registers,
+      collect() {
+        const s = stats();
+        this.labels('in_use').set(s?.pipesInUse ?? 0);
+        this.labels('idle').set(s?.pipesIdle ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tcp_intercept_fd_exhaustion_total', help: 'Connections reset at accept because no file descriptor was left.', registers,
+      collect() { this.reset(); this.inc(stats()?.fdExhausted ?? 0); },
+    });
+    this.#connect = new Histogram({
+      name: 'tcp_intercept_connect_duration_seconds', help: 'Time to establish the server leg.', registers,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    this.#duration = new Histogram({
+      name: 'tcp_intercept_connection_duration_seconds', help: 'Lifetime of relayed connections.', registers,
+      buckets: [0.001, 0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 14400, 86400],
+    });
+    const legLabels = ['leg', 'cc'];
+    this.#rtt = new Histogram({
+      name: 'tcp_intercept_leg_rtt_seconds', help: 'Smoothed RTT of a leg (TCP_INFO), at close and sampled on long connections.', labelNames: legLabels, registers,
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    });
+    this.#retrans = new Histogram({
+      name: 'tcp_intercept_leg_retransmitted_segments', help: 'Segments a leg retransmitted (TCP_INFO total_retrans), at close and sampled.', labelNames: legLabels, registers,
+      buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 10000],
+    });
+    this.#delivery = new Histogram({
+      name: 'tcp_intercept_leg_delivery_rate_bytes_per_second', help: 'Delivery rate of a leg (TCP_INFO), at close and sampled.', labelNames: legLabels, registers,
+      buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10],
+    });
+    new Gauge({ name: 'tcp_intercept_build_info', help: 'Version of the running tcp-intercept.', labelNames: ['version', 'node_version'], registers })
+      .labels(version, process.version).set(1);
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges that prom-client names like counters; promtool rejects them, and they add little.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** Where scrape-time figures come from (the proxy's engine). */
+  readStatsFrom(stats: () => EngineStats | null): void {
+    this.#stats = stats;
+  }
+
+  /** Counts and TCP_INFO histograms from a batch of open, close and sample records. */
+  observe(batch: EventBatch): void {
+    for (let i = 0; i < batch.count; i++) {
+      if (batch.isOpen(i)) {
+        this.#connect.observe(batch.connectUs(i) / 1e6);
+        continue;
+      }
+      if (!batch.isSample(i)) {
+        const reason = batch.reason(i);
+        this.#results.labels(RESULT[reason]).inc();
+        if (reason === 'client-reset' || reason === 'server-reset') this.#resets.labels(reason === 'client-reset' ? 'client' : 'server').inc();
+        if (batch.opened(i)) this.#duration.observe(batch.durationUs(i) / 1e6);
+      }
+      for (const leg of LEGS) {
+        if (!batch.hasInfo(i, leg)) continue;
+        const cc = batch.cc(i, leg);
+        this.#rtt.labels(leg, cc).observe(batch.rttUs(i, leg) / 1e6);
+        this.#retrans.labels(leg, cc).observe(batch.retransmits(i, leg));
+        this.#delivery.labels(leg, cc).observe(batch.deliveryRate(i, leg));
+      }
+    }
+  }
+}
