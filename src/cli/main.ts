@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { loadProxyOptions } from '../config/load-options.js';
 import { TiError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
+import { runRulesCommand } from './rules-command.js';
 import { defineRunOptions, givenOptions } from './run-options.js';
 import { runProxy } from './run.js';
 import { runSupervisor, WORKER_ENV } from './supervisor.js';
@@ -23,7 +24,7 @@ function tidy(message: string): string {
 function parse(argv: string[]) {
   return defineRunOptions(yargs(argv).version(false))
     .scriptName('tcp-intercept')
-    .usage('$0 [options]\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options.\nEvery option can also be set in the configuration file (same name) or as TCP_INTERCEPT_<NAME>; the command line wins, then the environment, then the file.')
+    .usage('$0 [options]\n$0 rules install|remove|status [options]   (see: $0 rules --help)\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options.\nEvery option can also be set in the configuration file (same name) or as TCP_INTERCEPT_<NAME>; the command line wins, then the environment, then the file.')
     .help('help')
     .alias('help', 'h')
     .strict()
@@ -36,7 +37,9 @@ function parse(argv: string[]) {
 }
 
 async function main(): Promise<number> {
-  const args = parse(hideBin(process.argv));
+  const argv = hideBin(process.argv);
+  if (argv[0] === 'rules') return runRulesCommand(argv.slice(1));
+  const args = parse(argv);
   if (args.version) {
     process.stdout.write(versionText() + '\n');
     return 0;

@@ -1,0 +1,81 @@
+// `tcp-intercept rules install|remove|status`: the TPROXY rules and policy routing that hand
+// connections to the proxy. Exit status: 0 done (status: installed), 1 status: not (fully)
+// installed, 64 usage, 71 a tool failed.
+import yargs from 'yargs';
+import { loadProxyOptions } from '../config/load-options.js';
+import { wholeNumber } from '../config/numbers.js';
+import { StartupError, TiError, UsageError } from '../errors.js';
+import { addon } from '../native/addon.js';
+import { Exec } from '../rules/exec.js';
+import { parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
+import { defaultBackend, installRules, removeRules, rulesStatus } from '../rules/rules.js';
+
+const list = (v: unknown): string[] => (v === undefined ? [] : ([] as unknown[]).concat(v).map(String));
+
+function parse(argv: string[]) {
+  return yargs(argv)
+    .scriptName('tcp-intercept rules')
+    .usage('tcp-intercept rules install|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind.')
+    .version(false)
+    .option('backend', { type: 'string', describe: 'nft or iptables (default: nft when installed)', requiresArg: true })
+    .option('port', { type: 'string', describe: "the proxy's listen port (default: from its configuration, else 5000)", requiresArg: true })
+    .option('interface', { alias: 'i', type: 'string', describe: 'intercept what arrives on IF only (repeatable; default: every interface)', requiresArg: true })
+    .option('ports', { type: 'string', describe: 'intercept only these destination ports: 80,443,8000-8100', requiresArg: true })
+    .option('exclude-ports', { type: 'string', describe: 'never intercept these destination ports', requiresArg: true })
+    .option('exclude-source', { type: 'string', describe: 'never intercept from this network (repeatable)', requiresArg: true })
+    .option('exclude-destination', { type: 'string', describe: 'never intercept to this network (repeatable)', requiresArg: true })
+    .option('fwmark', { type: 'string', default: '1', describe: 'the mark that routes packets to the local stack', requiresArg: true })
+    .option('table', { type: 'string', default: '100', describe: 'the routing table for marked packets', requiresArg: true })
+    .option('config', { type: 'string', describe: 'configuration file to take the listen port from', requiresArg: true })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the commands instead of running them' })
+    .help('help')
+    .alias('help', 'h')
+    .strictOptions()
+    .fail((message, err) => {
+      if (err instanceof TiError) throw err;
+      throw new UsageError((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; '));
+    })
+    .parseSync();
+}
+
+/** The listen port: --port, else the first bind-listen of the proxy's own configuration. */
+function listenPort(port: string | undefined, config: string | undefined): number {
+  if (port !== undefined) return wholeNumber(port, '--port', 1, 65535);
+  return loadProxyOptions({}, config ?? null, process.env, addon()).options.listen[0].port;
+}
+
+export async function runRulesCommand(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  const action = String(args._[0] ?? '');
+  if (!['install', 'remove', 'status'].includes(action) || args._.length > 1) {
+    throw new UsageError(`rules: say install, remove or status${action ? ` (not '${args._.join(' ')}')` : ''}`);
+  }
+  const last = (v: unknown): string | undefined => (v === undefined ? undefined : list(v).pop());
+  const exec = new Exec(args.dryRun);
+  const backend = last(args.backend) ?? (await defaultBackend(exec));
+  if (backend !== 'nft' && backend !== 'iptables') throw new UsageError(`--backend: '${backend}' is not one of nft, iptables`);
+  const options: RuleOptions = {
+    backend,
+    port: action === 'install' ? listenPort(last(args.port), last(args.config)) : 0,
+    interfaces: parseInterfaces(list(args.interface), '--interface'),
+    ports: parsePorts(list(args.ports), '--ports'),
+    excludePorts: parsePorts(list(args.excludePorts), '--exclude-ports'),
+    excludeSources: parseNetworks(list(args.excludeSource), '--exclude-source'),
+    excludeDestinations: parseNetworks(list(args.excludeDestination), '--exclude-destination'),
+    fwmark: wholeNumber(last(args.fwmark), '--fwmark', 1, 0xffffffff),
+    table: wholeNumber(last(args.table), '--table', 1, 0xfffffffe),
+  };
+  try {
+    if (action === 'status') {
+      const { installed, lines } = await rulesStatus(exec, options);
+      process.stdout.write(lines.join('\n') + '\n');
+      return installed ? 0 : 1;
+    }
+    await (action === 'install' ? installRules(exec, options) : removeRules(exec, options));
+  } catch (err) {
+    throw new StartupError(`rules ${action}: ${(err as Error).message}`, 'TI_ERR_RULES');
+  }
+  if (exec.dryRun) process.stdout.write(exec.printed.join('\n') + '\n');
+  else process.stdout.write(`rules ${action === 'install' ? 'installed' : 'removed'} (${backend}${action === 'install' ? `, port ${options.port}` : ''})\n`);
+  return 0;
+}

@@ -1,0 +1,48 @@
+// Running the system's tools (nft, iptables, ip). With --dry-run the commands that would
+// change something are printed instead; queries still run, so the plan fits what is there.
+import { spawn } from 'node:child_process';
+
+export interface Result { code: number; stdout: string; stderr: string }
+
+export class Exec {
+  readonly printed: string[] = [];
+
+  constructor(readonly dryRun: boolean) {}
+
+  /** A read-only query: always runs. */
+  query(cmd: string, args: string[]): Promise<Result> {
+    return run(cmd, args);
+  }
+
+  /** A change: runs (and fails with the tool's message), or is printed in a dry run. */
+  async change(cmd: string, args: string[], input?: string): Promise<void> {
+    if (this.dryRun) {
+      this.printed.push(input ? `${cmd} ${args.join(' ')} <<'EOF'\n${input}EOF` : `${cmd} ${args.join(' ')}`);
+      return;
+    }
+    const r = await run(cmd, args, input);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  }
+
+  /** A change whose failure is expected when there is nothing to undo. */
+  async undo(cmd: string, args: string[]): Promise<boolean> {
+    if (this.dryRun) {
+      this.printed.push(`${cmd} ${args.join(' ')}`);
+      return false;
+    }
+    return (await run(cmd, args)).code === 0;
+  }
+}
+
+function run(cmd: string, args: string[], input?: string): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', (err) => resolve({ code: 127, stdout, stderr: `${cmd}: ${err.message}` }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}

@@ -1,0 +1,64 @@
+// nftables backend: one dedicated `table inet tcp-intercept`, replaced atomically on install
+// and deleted on remove. Nothing else in the ruleset is read or changed.
+import type { Exec } from './exec.js';
+import { hex, isV6, type RuleOptions } from './rule-options.js';
+
+export const NFT_TABLE = 'tcp-intercept';
+
+const set = (items: string[]): string => (items.length === 1 ? items[0] : `{ ${items.join(', ')} }`);
+
+export function nftRuleset(o: RuleOptions): string {
+  const mark = `meta mark set meta mark | ${hex(o.fwmark)}`;
+  const lines = [
+    // Packets of the proxy's own connections, and ICMP errors about them (the socket match
+    // looks inside those), go to the proxy; new connections to this host are left alone.
+    `meta l4proto { tcp, icmp, ipv6-icmp } socket transparent 1 ${mark} accept`,
+    'fib daddr type local accept',
+  ];
+  const v4src = o.excludeSources.filter((n) => !isV6(n)), v6src = o.excludeSources.filter(isV6);
+  const v4dst = o.excludeDestinations.filter((n) => !isV6(n)), v6dst = o.excludeDestinations.filter(isV6);
+  if (v4src.length) lines.push(`ip saddr ${set(v4src)} accept`);
+  if (v6src.length) lines.push(`ip6 saddr ${set(v6src)} accept`);
+  if (v4dst.length) lines.push(`ip daddr ${set(v4dst)} accept`);
+  if (v6dst.length) lines.push(`ip6 daddr ${set(v6dst)} accept`);
+  if (o.excludePorts.length) lines.push(`tcp dport ${set(o.excludePorts)} accept`);
+  const iif = o.interfaces.length ? `iifname ${set(o.interfaces.map((i) => `"${i}"`))} ` : '';
+  const ports = o.ports.length ? ` tcp dport ${set(o.ports)}` : '';
+  // Only a connection's first SYN is diverted: the rest of an intercepted connection matches
+  // the socket rule above, and packets of flows that are not intercepted (an excluded port's
+  // replies, say) must never be.
+  const syn = ' tcp flags & (fin | syn | rst | ack) == syn';
+  for (const [nfproto, family] of [['ipv4', 'ip'], ['ipv6', 'ip6']]) {
+    lines.push(`${iif}meta nfproto ${nfproto} meta l4proto tcp${ports}${syn} tproxy ${family} to :${o.port} ${mark} accept`);
+  }
+  return [
+    // Declaring, deleting and redefining the table in one transaction replaces it atomically,
+    // whether or not it existed: install is idempotent.
+    `table inet ${NFT_TABLE}`,
+    `delete table inet ${NFT_TABLE}`,
+    `table inet ${NFT_TABLE} {`,
+    '\tchain prerouting {',
+    '\t\ttype filter hook prerouting priority mangle; policy accept;',
+    ...lines.map((l) => `\t\t${l}`),
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export async function installNft(exec: Exec, o: RuleOptions): Promise<void> {
+  await exec.change('nft', ['-f', '-'], nftRuleset(o));
+}
+
+export async function removeNft(exec: Exec): Promise<void> {
+  if ((await exec.query('nft', ['list', 'table', 'inet', NFT_TABLE])).code === 0) {
+    await exec.change('nft', ['delete', 'table', 'inet', NFT_TABLE]);
+  }
+}
+
+export async function nftStatus(exec: Exec): Promise<string[]> {
+  const r = await exec.query('nft', ['list', 'table', 'inet', NFT_TABLE]);
+  if (r.code !== 0) return [`nft table inet ${NFT_TABLE}: absent`];
+  const rules = r.stdout.split('\n').filter((l) => /accept$/.test(l.trim())).length;
+  return [`nft table inet ${NFT_TABLE}: present (${rules} rules)`, ...r.stdout.trimEnd().split('\n').map((l) => `  ${l}`)];
+}

@@ -1,0 +1,50 @@
+// What `tcp-intercept rules` installs: which packets go to the proxy, and the mark and
+// routing table that deliver them locally.
+import { isIP } from 'node:net';
+import { optionError } from '../errors.js';
+
+export interface RuleOptions {
+  backend: 'nft' | 'iptables';
+  port: number;                  // the proxy's listen port
+  interfaces: string[];          // intercept only what arrives on these (all when empty)
+  ports: string[];               // intercept only these destination ports/ranges (all when empty)
+  excludePorts: string[];
+  excludeSources: string[];      // CIDRs, IPv4 or IPv6
+  excludeDestinations: string[];
+  fwmark: number;
+  table: number;
+}
+
+/** "80,443,8000-8100" -> ["80", "443", "8000-8100"], each checked. */
+export function parsePorts(values: string[], what: string): string[] {
+  const out: string[] = [];
+  for (const part of values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+    const lo = m ? Number(m[1]) : NaN, hi = m?.[2] ? Number(m[2]) : lo;
+    if (!(lo >= 1 && hi <= 65535 && lo <= hi)) throw optionError(what, `'${part}' is not a port or a port range (1-65535)`);
+    out.push(lo === hi ? String(lo) : `${lo}-${hi}`);
+  }
+  return out;
+}
+
+/** "10.0.0.0/8", "2001:db8::/32" or a single address; checked, returned as given. */
+export function parseNetworks(values: string[], what: string): string[] {
+  return values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean).map((net) => {
+    const [addr, len, extra] = net.split('/');
+    const family = isIP(addr);
+    const max = family === 6 ? 128 : 32;
+    const ok = family !== 0 && extra === undefined && (len === undefined || (/^\d{1,3}$/.test(len) && Number(len) <= max));
+    if (!ok) throw optionError(what, `'${net}' is not an IPv4 or IPv6 network (ADDR/LEN)`);
+    return net;
+  });
+}
+
+export function parseInterfaces(values: string[], what: string): string[] {
+  return values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean).map((name) => {
+    if (!/^[A-Za-z0-9_.:@+-]{1,15}$/.test(name)) throw optionError(what, `'${name}' is not an interface name`);
+    return name;
+  });
+}
+
+export const isV6 = (net: string): boolean => net.includes(':');
+export const hex = (n: number): string => `0x${n.toString(16)}`;

@@ -1,0 +1,28 @@
+// install / remove / status over the chosen backend plus the policy routing.
+import type { Exec } from './exec.js';
+import { installIptables, iptablesStatus, removeIptables } from './iptables.js';
+import { installNft, nftStatus, removeNft } from './nft.js';
+import { installRouting, removeRouting, routingStatus } from './routing.js';
+import type { RuleOptions } from './rule-options.js';
+
+/** nft when the nft tool runs here, else iptables. */
+export async function defaultBackend(exec: Exec): Promise<RuleOptions['backend']> {
+  return (await exec.query('nft', ['--version'])).code === 0 ? 'nft' : 'iptables';
+}
+
+export async function installRules(exec: Exec, o: RuleOptions): Promise<void> {
+  if (o.backend === 'nft') await installNft(exec, o);
+  else await installIptables(exec, o);
+  await installRouting(exec, o);
+}
+
+export async function removeRules(exec: Exec, o: RuleOptions): Promise<void> {
+  if (o.backend === 'nft') await removeNft(exec);
+  else await removeIptables(exec);
+  await removeRouting(exec, o);
+}
+
+export async function rulesStatus(exec: Exec, o: RuleOptions): Promise<{ installed: boolean; lines: string[] }> {
+  const lines = [...(o.backend === 'nft' ? await nftStatus(exec) : await iptablesStatus(exec)), ...(await routingStatus(exec, o))];
+  return { installed: lines.every((l) => !/: absent$/.test(l)), lines };
+}
