@@ -13,7 +13,7 @@ for ipt in iptables ip6tables; do
   $ipt -t mangle -A tcp-intercept -p tcp -m socket --transparent -j MARK --set-mark ${MARK}
   $ipt -t mangle -A tcp-intercept -p tcp -m socket --transparent -j RETURN
   $ipt -t mangle -A tcp-intercept -m addrtype --dst-type LOCAL -j RETURN
-  $ipt -t mangle -A tcp-intercept -i ${lab.clientIf} -p tcp -j TPROXY --on-port ${PORT} --tproxy-mark ${MARK}
+  $ipt -t mangle -A tcp-intercept -i ${lab.clientIf} -p tcp --syn -j TPROXY --on-port ${PORT} --tproxy-mark ${MARK}
   $ipt -t mangle -A PREROUTING -j tcp-intercept
 done
 iptables  -t mangle -I tcp-intercept -p icmp      -m socket --transparent -j MARK --set-mark ${MARK}
