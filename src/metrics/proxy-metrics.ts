@@ -12,6 +12,9 @@ const RESULT: Record<CloseReason, string> = {
 
 const LEGS: readonly Leg[] = ['client', 'server'];
 
+type Observer = ReturnType<Histogram['labels']>;
+interface LegHistograms { rtt: Observer; retrans: Observer; delivery: Observer }
+
 export class ProxyMetrics {
   readonly registry = new Registry();
   #stats: () => EngineStats | null = () => null;
@@ -22,6 +25,7 @@ export class ProxyMetrics {
   readonly #rtt: Histogram;
   readonly #retrans: Histogram;
   readonly #delivery: Histogram;
+  readonly #legs = new Map<string, LegHistograms>();
 
   constructor(version: string) {
     const registers = [this.registry];
@@ -91,6 +95,17 @@ export class ProxyMetrics {
     }
   }
 
+  /** The per-leg histograms of one leg and congestion control, resolved once (labels() hashes every call). */
+  #legHistograms(leg: Leg, cc: string): LegHistograms {
+    const key = `${leg} ${cc}`;
+    let h = this.#legs.get(key);
+    if (!h) {
+      h = { rtt: this.#rtt.labels(leg, cc), retrans: this.#retrans.labels(leg, cc), delivery: this.#delivery.labels(leg, cc) };
+      this.#legs.set(key, h);
+    }
+    return h;
+  }
+
   /** Where scrape-time figures come from (the proxy's engine). */
   readStatsFrom(stats: () => EngineStats | null): void {
     this.#stats = stats;
@@ -111,10 +126,10 @@ export class ProxyMetrics {
       }
       for (const leg of LEGS) {
         if (!batch.hasInfo(i, leg)) continue;
-        const cc = batch.cc(i, leg);
-        this.#rtt.labels(leg, cc).observe(batch.rttUs(i, leg) / 1e6);
-        this.#retrans.labels(leg, cc).observe(batch.retransmits(i, leg));
-        this.#delivery.labels(leg, cc).observe(batch.deliveryRate(i, leg));
+        const h = this.#legHistograms(leg, batch.cc(i, leg));
+        h.rtt.observe(batch.rttUs(i, leg) / 1e6);
+        h.retrans.observe(batch.retransmits(i, leg));
+        h.delivery.observe(batch.deliveryRate(i, leg));
       }
     }
   }

@@ -7,6 +7,7 @@ import { Reason } from './errors.js';
 import { IpProto, type PseudoHeaderSource } from './ip.js';
 import { Ipv4View } from './ipv4.js';
 import { Ipv6View } from './ipv6.js';
+import { ByteView } from './view.js';
 
 /** Byte offsets of the header fields. */
 export const IcmpField = {
@@ -102,10 +103,7 @@ export class QuotedPacket {
   transport(): Buffer { return this.buf.subarray(this.transportOffset, this.transportOffset + this.transportLength); }
 }
 
-export class IcmpView {
-  buf: Buffer = EMPTY;
-  off = 0;
-  len = 0;
+export class IcmpView extends ByteView {
   /** The quoted packet, valid after checkQuote() returned 0. */
   readonly quote = new QuotedPacket();
   private quoteEnd = 0;
@@ -114,13 +112,8 @@ export class IcmpView {
   private mplsN = 0;
 
   /** ICMPv4 over IPv4, or ICMPv6 over IPv6. */
-  constructor(readonly ipVersion: 4 | 6) {}
-
-  wrap(buf: Buffer, off = 0, len = buf.length - off): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
+  constructor(readonly ipVersion: 4 | 6) {
+    super();
   }
 
   /**

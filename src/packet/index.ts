@@ -30,3 +30,4 @@ export {
   type BuildOptions, type IcmpErrorSpec, type IpSpec, type Ipv4Spec, type Ipv6ExtensionSpec, type Ipv6Spec,
   type MplsEntrySpec, type TcpOptionsSpec, type TcpSpec,
 } from './build.js';
+export * from './view.js';

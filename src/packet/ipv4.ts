@@ -1,8 +1,9 @@
 // IPv4 header view (RFC 791) over (buf, off, len), re-pointed at each packet with wrap().
-import { EMPTY, put16, u16 } from './bytes.js';
+import { put16, u16 } from './bytes.js';
 import { checksum, pseudoHeaderSum, updateChecksum16, verifyRange } from './checksum.js';
 import { Reason } from './errors.js';
 import { ipv4Text } from './ip.js';
+import { ByteView } from './view.js';
 
 /** Byte offsets of the header fields. */
 export const Ipv4Field = {
@@ -27,17 +28,12 @@ export const IPV4_FRAGMENT_MASK = 0x1fff;
 
 const F = Ipv4Field;
 
-export class Ipv4View {
-  buf: Buffer = EMPTY;
-  off = 0;
-  len = 0;
+export class Ipv4View extends ByteView {
   /** End of the datagram in buf, set by check(): by total length, so link padding is left out. */
   end = 0;
 
-  wrap(buf: Buffer, off = 0, len = buf.length - off): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
+  override wrap(buf: Buffer, off = 0, len = buf.length - off): this {
+    super.wrap(buf, off, len);
     this.end = off;
     return this;
   }

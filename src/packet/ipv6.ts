@@ -1,9 +1,10 @@
 // IPv6 header view (RFC 8200) over (buf, off, len), with the extension-header walk that finds the
 // upper-layer protocol. check() does the walk, so its results are ready as soon as it passes.
-import { EMPTY, put16, u16, u32 } from './bytes.js';
+import { put16, u16, u32 } from './bytes.js';
 import { pseudoHeaderSum } from './checksum.js';
 import { Reason } from './errors.js';
 import { IpProto, ipv6Text } from './ip.js';
+import { ByteView } from './view.js';
 
 /** Byte offsets of the fixed header fields. */
 export const Ipv6Field = {
@@ -31,10 +32,7 @@ export const IPV6_FRAGMENT_HEADER_LEN = 8;
 
 const F = Ipv6Field;
 
-export class Ipv6View {
-  buf: Buffer = EMPTY;
-  off = 0;
-  len = 0;
+export class Ipv6View extends ByteView {
   /** End of the datagram in buf, set by check(): by payload length, so link padding is left out. */
   end = 0;
   private upperProto = 0;
@@ -43,10 +41,8 @@ export class Ipv6View {
   private fragMore = false;
   private fragIdent = -1;
 
-  wrap(buf: Buffer, off = 0, len = buf.length - off): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
+  override wrap(buf: Buffer, off = 0, len = buf.length - off): this {
+    super.wrap(buf, off, len);
     this.end = off;
     return this;
   }

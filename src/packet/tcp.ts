@@ -1,9 +1,10 @@
 // TCP header view (RFC 9293) over (buf, off, len), where len is the segment length the IP layer
 // gives (header + payload); re-pointed at each packet with wrap().
-import { EMPTY, put16, put32, u16, u32 } from './bytes.js';
+import { put16, put32, u16, u32 } from './bytes.js';
 import { fillRange, updateChecksum16, updateChecksum32, verifyRange } from './checksum.js';
 import { Reason } from './errors.js';
 import { IpProto, type PseudoHeaderSource } from './ip.js';
+import { ByteView } from './view.js';
 
 /** Byte offsets of the header fields. */
 export const TcpField = {
@@ -73,17 +74,7 @@ export class TcpOptions {
   }
 }
 
-export class TcpView {
-  buf: Buffer = EMPTY;
-  off = 0;
-  len = 0;
-
-  wrap(buf: Buffer, off = 0, len = buf.length - off): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
+export class TcpView extends ByteView {
 
   /** Validates the fixed header and the data offset. Options are checked by parseOptions(). */
   check(): number {

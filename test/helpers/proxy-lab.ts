@@ -73,6 +73,17 @@ export class ProxyLab {
     return this.closeLogs();
   }
 
+  /** Waits until the router holds at least <n> established TCP sockets (a relayed connection is 2). */
+  async waitEstablished(n = 2, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const out = await this.lab.run('router', 'ss', ['-Htn', 'state', 'established']);
+      if (out.split('\n').filter((l) => l.trim()).length >= n) return;
+      if (Date.now() > deadline) throw new Error(`fewer than ${n} established sockets in the router after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** A tcp-peer server in the server namespace. */
   async serve(port: number): Promise<LabProcess> {
     const [cmd, args] = tcpPeerCommand(['serve', '--port', String(port)]);

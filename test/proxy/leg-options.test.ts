@@ -13,13 +13,8 @@ async function holdConnection(ms: number): Promise<{ done: Promise<unknown> }> {
     import net from 'node:net';
     const s = net.connect(7001, '${lab.server.v4}', () => { console.log('up', s.localPort); setTimeout(() => s.destroy(), ${ms}); });
     s.on('error', () => {});`);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const out = await lab.run('router', 'ss', ['-Htn', 'state', 'established']);
-    if (out.trim().split('\n').filter(Boolean).length >= 2) return { done };
-    if (Date.now() > deadline) throw new Error('the connection did not come up');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await env.waitEstablished();
+  return { done };
 }
 
 /** ss prints timers as [Nmin][S(sec|.)][MMMms]: "119min", "6.968ms" (6.968 s), "7sec", "950ms". */

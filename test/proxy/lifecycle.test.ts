@@ -23,15 +23,6 @@ function slowClient(delayMs: number) {
     s.on('error', (e) => { console.log('error', e.code); process.exit(0); });`);
 }
 
-async function waitEstablished(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const out = await lab.run('router', 'ss', ['-Htn', 'state', 'established']);
-    if (out.trim().split('\n').filter((l) => l.trim()).length >= 2) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('connection not established through the proxy');
-}
-
 t.test('SIGTERM stops accepting and lets open connections finish', async (t) => {
   const pidFile = `/tmp/ti-life-${process.pid}.pid`;
   t.teardown(() => rmSync(pidFile, { force: true }));
@@ -39,7 +30,7 @@ t.test('SIGTERM stops accepting and lets open connections finish', async (t) => 
   t.equal(readFileSync(pidFile, 'utf8').trim(), String(proxy.child.pid), 'pid file holds the pid');
   const before = served(server).length;
   const client = slowClient(1500);
-  await waitEstablished();
+  await env.waitEstablished();
   proxy.kill('SIGTERM');
   await proxy.waitForOutput(/draining 1 connection/);
   const r = await client;
@@ -55,7 +46,7 @@ t.test('SIGTERM stops accepting and lets open connections finish', async (t) => 
 t.test('a drain that runs out resets what is left', async (t) => {
   const proxy = await env.startProxy(['--drain-timeout', '1']);
   const client = slowClient(5000);
-  await waitEstablished();
+  await env.waitEstablished();
   const t0 = Date.now();
   proxy.kill('SIGTERM');
   const r = await client;

@@ -76,11 +76,7 @@ t.test('SIGHUP re-reads the configuration and applies what can change live', asy
     import net from 'node:net';
     const s = net.connect(7001, '${lab.server.v4}', () => { const h = Buffer.alloc(32); h.write('TIP1'); h.writeUInt32BE(1, 4); s.write(h); setTimeout(() => s.end(), 5000); });
     s.on('end', () => console.log('held ok')); s.on('error', (e) => console.log('held', e.code));`);
-  for (let i = 0; i < 100; i++) {
-    const established = await lab.run('router', 'ss', ['-Htn', 'state', 'established']);
-    if (established.trim().split('\n').filter((l) => l.trim()).length >= 2) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await env.waitEstablished();
   const second = await env.xfer(lab.server.v4, 7001, ['--bytes', '1k', '--back', '1k']);
   t.equal(second.failed, 1, `the new limit of 1 resets a second connection ${second.failed ? '' : p.output()}`);
   t.equal((await hold).stdout.trim(), 'held ok', 'the first stays up');
