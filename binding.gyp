@@ -13,8 +13,11 @@
         "addon/tsock.cc",
         "addon/leg-options.cc",
         "addon/inet.cc",
-        "addon/sys-error.cc"
+        "addon/sys-error.cc",
+        "addon/nfq-socket.cc",
+        "addon/nfq-wrap.cc"
       ],
+      "libraries": ["-lnetfilter_queue", "-lmnl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

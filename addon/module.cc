@@ -1,4 +1,4 @@
-// The addon's surface: the Engine class and startup probes. See src/native/addon.ts.
+// The addon's surface: the Engine and PacketQueue classes and startup probes. See src/native/addon.ts.
 #include <errno.h>
 #include <napi.h>
 #include <netinet/in.h>
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine-wrap.h"
+#include "nfq-wrap.h"
 #include "notify.h"
 #include "sys-error.h"
 
@@ -54,6 +55,7 @@ Napi::Value notify(const Napi::CallbackInfo& info) {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", engine_wrap::define(env));
+  exports.Set("PacketQueue", nfq_wrap::define(env));
   Napi::Array reasons = Napi::Array::New(env, TI_CR_COUNT);
   for (uint32_t r = 0; r < TI_CR_COUNT; r++)
     reasons.Set(r, Napi::String::New(env, close_reason_name(static_cast<close_reason>(r))));

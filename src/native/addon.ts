@@ -95,9 +95,42 @@ export interface NativeEngine {
   close(): Buffer;
 }
 
+export interface QueueConfig {
+  maxLen: number;          // packets the kernel holds for us (queued and not yet verdicted)
+  copyRange: number;       // bytes copied per packet, 1..65535
+  gso: boolean;            // NFQA_CFG_F_GSO
+  failOpen: boolean;       // NFQA_CFG_F_FAIL_OPEN
+  rcvbuf: number;          // netlink receive buffer, bytes
+  batch: number;           // packets per receive, 1..1024
+  fallbackDrop: boolean;   // verdict for packets the handler left undecided: drop, else accept
+}
+
+export interface QueueStats {
+  packets: number; bytes: number; batches: number;
+  accepted: number; dropped: number; replaced: number; batchVerdicts: number; held: number;
+  enobufs: number; receiveErrors: number; verdictErrors: number; sendErrors: number;
+  gso: number; checksumNotReady: number; truncated: number;
+  lastError: string | null;
+}
+
+export interface NativePacketQueue {
+  /** Packet records of the current batch (layout in src/nfq/batch.ts); shared, rewritten per batch. */
+  readonly meta: Buffer;
+  /** Verdict codes for the current batch, one byte per packet, zeroed before each batch. */
+  readonly codes: Buffer;
+  /** A verdict outside the code table: code 1 accept or 2 drop; mark -1 keeps it; packet replaces it. */
+  verdict(id: number, code: number, mark: number, packet?: Uint8Array): void;
+  flush(): void;
+  stats(): QueueStats;
+  /** Accepts what is held or waiting, then unbinds. */
+  close(): void;
+}
+
 export interface Addon {
   /** onEvents gets one Buffer of event records per loop batch (decode with EventBatch). */
   Engine: new (onEvents: (records: Buffer) => void, config: EngineConfig) => NativeEngine;
+  /** Binds NFQUEUE <num>; onBatch gets the packet count and the receive area, valid during the call. */
+  PacketQueue: new (num: number, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void) => NativePacketQueue;
   /** Close reason names, indexed by the number in a record. */
   closeReasons: readonly string[];
   /** null when a TCP socket accepts the algorithm, else the errno code (ENOENT: unknown). */

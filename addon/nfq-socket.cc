@@ -1,0 +1,289 @@
+#include "nfq-socket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <string.h>
+
+extern "C" {
+#include <libnetfilter_queue/libnetfilter_queue.h>
+}
+
+namespace {
+
+// Netlink and attribute headers around a copied packet: generous, so a full copy always fits.
+constexpr size_t kMessageOverhead = 1024;
+constexpr size_t kFlushAt = 512u << 10;
+constexpr size_t kVerdictRoom = 256;   // one verdict message without payload, rounded up
+constexpr uint32_t kSendBuffer = 4u << 20;
+
+uint32_t be32_attr(nlattr* const* attr, int type, uint32_t missing = 0) {
+  return attr[type] ? ntohl(mnl_attr_get_u32(attr[type])) : missing;
+}
+
+bool same_queue(const nlmsghdr* nlh, uint16_t num) {
+  const nfgenmsg* g = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
+  return ntohs(g->res_id) == num;
+}
+
+bool is_packet(const nlmsghdr* nlh) {
+  return NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_QUEUE && NFNL_MSG_TYPE(nlh->nlmsg_type) == NFQNL_MSG_PACKET;
+}
+
+}  // namespace
+
+nfq_socket::nfq_socket(const nfq_config& cfg) : cfg_(cfg) {
+  if (cfg_.batch == 0) cfg_.batch = 1;
+  slot_size_ = (cfg_.copy_range + kMessageOverhead + 7) & ~size_t{7};
+  area_.resize(slot_size_ * cfg_.batch);
+  msgs_.resize(cfg_.batch);
+  iovs_.resize(cfg_.batch);
+  packets_.reserve(cfg_.batch);
+}
+
+nfq_socket::~nfq_socket() {
+  if (nl_) mnl_socket_close(nl_);
+}
+
+int nfq_socket::fd() const { return nl_ ? mnl_socket_get_fd(nl_) : -1; }
+
+int nfq_socket::open(uint16_t num, const char** step) {
+  num_ = num;
+  *step = "socket";
+  nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (!nl_) return -errno;
+  *step = "bind";
+  if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) return -errno;
+  int size = static_cast<int>(cfg_.rcvbuf);
+  *step = "setsockopt SO_RCVBUF";
+  if (setsockopt(fd(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == -1 &&
+      setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size) == -1)
+    return -errno;
+  size = kSendBuffer;
+  if (setsockopt(fd(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) == -1)
+    setsockopt(fd(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  return configure(step);
+}
+
+int nfq_socket::configure(const char** step) {
+  alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
+  nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+  if (int rc = request(buf, step, "bind queue")) return rc;
+
+  nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
+  nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, static_cast<int>(cfg_.copy_range));
+  nfq_nlmsg_cfg_put_qmaxlen(nlh, cfg_.max_len);
+  uint32_t flags = (cfg_.gso ? NFQA_CFG_F_GSO : 0) | (cfg_.fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+  mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+  mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
+  return request(buf, step, "configure queue");
+}
+
+// Sends one configuration message and waits for its acknowledgement. Packets can arrive in
+// between (the queue exists from the bind on): they are accepted, so none is left without a verdict.
+int nfq_socket::request(void* buf, const char** step, const char* what) {
+  *step = what;
+  nlmsghdr* nlh = static_cast<nlmsghdr*>(buf);
+  nlh->nlmsg_flags |= NLM_F_ACK;
+  uint32_t seq = nlh->nlmsg_seq = ++seq_;
+  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return -errno;
+  int result = 1;
+  while (result == 1) {
+    ssize_t n = mnl_socket_recvfrom(nl_, area_.data(), area_.size());
+    if (n < 0) {
+      if (errno == ENOBUFS) continue;
+      return -errno;
+    }
+    int len = static_cast<int>(n);
+    for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(area_.data()); mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+      if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == seq) {
+        result = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+      } else if (is_packet(m) && same_queue(m, num_)) {
+        nlattr* attr[NFQA_MAX + 1] = {};
+        if (nfq_nlmsg_parse(m, attr) >= 0 && attr[NFQA_PACKET_HDR]) {
+          auto* ph = static_cast<nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
+          append_verdict(ntohl(ph->packet_id), NF_ACCEPT, false, 0, nullptr, 0);
+          stats_.accepted++;
+        }
+      }
+    }
+  }
+  flush();
+  return result;
+}
+
+int nfq_socket::receive() {
+  packets_.clear();
+  for (uint32_t i = 0; i < cfg_.batch; i++) {
+    iovs_[i] = {area_.data() + i * slot_size_, slot_size_};
+    memset(&msgs_[i], 0, sizeof msgs_[i]);
+    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+  int n;
+  for (;;) {
+    n = recvmmsg(fd(), msgs_.data(), cfg_.batch, MSG_DONTWAIT, nullptr);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return 0;
+    stats_.last_error = errno;
+    if (errno == ENOBUFS) {   // the kernel could not deliver some packets; the socket still works
+      stats_.enobufs++;
+      continue;
+    }
+    stats_.recv_errors++;
+    return -errno;
+  }
+  for (int i = 0; i < n; i++) {
+    uint8_t* base = area_.data() + i * slot_size_;
+    int len = static_cast<int>(msgs_[i].msg_len);
+    for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(base); mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+      if (m->nlmsg_type == NLMSG_ERROR) {
+        int err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+        if (err) {
+          stats_.verdict_errors++;
+          stats_.last_error = -err;
+        }
+        continue;
+      }
+      if (!is_packet(m) || !same_queue(m, num_)) continue;
+      nlattr* attr[NFQA_MAX + 1] = {};
+      if (nfq_nlmsg_parse(m, attr) < 0 || !attr[NFQA_PACKET_HDR]) continue;
+      auto* ph = static_cast<nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
+      nfq_packet p{};
+      p.id = ntohl(ph->packet_id);
+      if (attr[NFQA_PAYLOAD]) {
+        p.offset = static_cast<uint32_t>(static_cast<uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])) - area_.data());
+        p.length = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+      }
+      p.orig_length = be32_attr(attr, NFQA_CAP_LEN, p.length);
+      p.mark = be32_attr(attr, NFQA_MARK);
+      p.indev = be32_attr(attr, NFQA_IFINDEX_INDEV);
+      p.outdev = be32_attr(attr, NFQA_IFINDEX_OUTDEV);
+      uint32_t skb = be32_attr(attr, NFQA_SKB_INFO);
+      uint32_t flags = (skb & NFQA_SKB_GSO ? NFQ_GSO : 0) | (skb & NFQA_SKB_CSUMNOTREADY ? NFQ_CSUM_NOT_READY : 0) |
+                       (skb & NFQA_SKB_CSUM_NOTVERIFIED ? NFQ_CSUM_NOT_VERIFIED : 0) |
+                       (p.orig_length > p.length ? NFQ_TRUNCATED : 0);
+      p.info = ntohs(ph->hw_protocol) | static_cast<uint32_t>(ph->hook) << 16 | flags << 24;
+      packets_.push_back(p);
+      stats_.packets++;
+      stats_.bytes += p.orig_length;
+      if (flags & NFQ_GSO) stats_.gso++;
+      if (flags & NFQ_CSUM_NOT_READY) stats_.csum_not_ready++;
+      if (flags & NFQ_TRUNCATED) stats_.truncated++;
+    }
+  }
+  if (!packets_.empty()) stats_.batches++;
+  return static_cast<int>(packets_.size());
+}
+
+void nfq_socket::settle(const uint8_t* codes, uint8_t fallback) {
+  auto effective = [&](size_t i) { return codes[i] == NFQ_V_DEFAULT ? fallback : codes[i]; };
+  size_t n = packets_.size(), i = 0;
+  // With nothing held, every queued id up to the end of an all-accept prefix is in this batch,
+  // so one batch verdict covers the prefix (it must end on a packet still queued).
+  if (held_.empty()) {
+    size_t end = 0, plain = 0;
+    for (size_t k = 0; k < n && (effective(k) == NFQ_V_ACCEPT || effective(k) == NFQ_V_DONE); k++) {
+      if (effective(k) == NFQ_V_ACCEPT) {
+        end = k + 1;
+        plain++;
+      }
+    }
+    if (plain >= 2) {
+      append_batch_verdict(packets_[end - 1].id, NF_ACCEPT);
+      for (size_t k = 0; k < end; k++) stats_.accepted += effective(k) == NFQ_V_ACCEPT;
+      i = end;
+    }
+  }
+  for (; i < n; i++) {
+    switch (effective(i)) {
+      case NFQ_V_HELD:
+        held_.insert(packets_[i].id);
+        break;
+      case NFQ_V_DROP:
+        append_verdict(packets_[i].id, NF_DROP, false, 0, nullptr, 0);
+        stats_.dropped++;
+        break;
+      case NFQ_V_DONE:
+        break;
+      default:
+        append_verdict(packets_[i].id, NF_ACCEPT, false, 0, nullptr, 0);
+        stats_.accepted++;
+    }
+  }
+  stats_.held = static_cast<uint32_t>(held_.size());
+}
+
+void nfq_socket::verdict(uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len) {
+  held_.erase(id);
+  stats_.held = static_cast<uint32_t>(held_.size());
+  bool drop = code == NFQ_V_DROP;
+  append_verdict(id, drop ? NF_DROP : NF_ACCEPT, mark_set, mark, data, len);
+  if (drop) stats_.dropped++;
+  else stats_.accepted++;
+  if (data) stats_.replaced++;
+}
+
+void nfq_socket::shutdown() {
+  if (!nl_) return;
+  alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
+  const char* step;
+  nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
+  nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
+  mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+  mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+  request(buf, &step, "configure queue");
+  release_held();
+  nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
+  nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+  request(buf, &step, "unbind queue");
+}
+
+void nfq_socket::release_held() {
+  for (int n; (n = receive()) > 0;) {
+    for (const nfq_packet& p : packets_) append_verdict(p.id, NF_ACCEPT, false, 0, nullptr, 0);
+    stats_.accepted += static_cast<uint64_t>(n);
+  }
+  for (uint32_t id : held_) append_verdict(id, NF_ACCEPT, false, 0, nullptr, 0);
+  stats_.accepted += held_.size();
+  held_.clear();
+  stats_.held = 0;
+  flush();
+}
+
+void nfq_socket::append_verdict(uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data,
+                                size_t len) {
+  if (out_.size() >= kFlushAt) flush();
+  size_t at = out_.size();
+  out_.resize(at + kVerdictRoom + MNL_ALIGN(len));
+  nlmsghdr* nlh = nfq_nlmsg_put(reinterpret_cast<char*>(out_.data() + at), NFQNL_MSG_VERDICT, num_);
+  nfq_nlmsg_verdict_put(nlh, static_cast<int>(id), static_cast<int>(verdict));
+  if (mark_set) nfq_nlmsg_verdict_put_mark(nlh, mark);
+  if (data) nfq_nlmsg_verdict_put_pkt(nlh, data, static_cast<uint32_t>(len));
+  out_.resize(at + MNL_ALIGN(nlh->nlmsg_len));
+}
+
+void nfq_socket::append_batch_verdict(uint32_t last_id, uint32_t verdict) {
+  if (out_.size() >= kFlushAt) flush();
+  size_t at = out_.size();
+  out_.resize(at + kVerdictRoom);
+  nlmsghdr* nlh = nfq_nlmsg_put(reinterpret_cast<char*>(out_.data() + at), NFQNL_MSG_VERDICT_BATCH, num_);
+  nfq_nlmsg_verdict_put(nlh, static_cast<int>(last_id), static_cast<int>(verdict));
+  out_.resize(at + MNL_ALIGN(nlh->nlmsg_len));
+  stats_.batch_verdicts++;
+}
+
+void nfq_socket::flush() {
+  if (out_.empty() || !nl_) return;
+  // The kernel handles a netlink request synchronously, so a send either takes them all or fails.
+  if (mnl_socket_sendto(nl_, out_.data(), out_.size()) < 0) {
+    stats_.send_errors++;
+    stats_.last_error = errno;
+  }
+  out_.clear();
+}

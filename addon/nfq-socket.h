@@ -1,0 +1,107 @@
+// One NFQUEUE queue over a netlink socket (libmnl + libnetfilter_queue's message helpers):
+// binding and configuration, batched receive with recvmmsg, and verdicts packed into one send.
+// No policy here: which verdict a packet gets is the caller's business.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <unordered_set>
+#include <vector>
+
+struct mnl_socket;
+
+struct nfq_config {
+  uint32_t max_len = 4096;        // packets the kernel holds for us (queued and unverdicted)
+  uint32_t copy_range = 0xffff;   // bytes of each packet copied to us (kernel caps at 65531)
+  bool gso = false;               // NFQA_CFG_F_GSO: take GSO packets whole, checksums maybe not ready
+  bool fail_open = false;         // NFQA_CFG_F_FAIL_OPEN: accept instead of drop when we fall behind
+  uint32_t rcvbuf = 8u << 20;     // socket receive buffer, bytes (SO_RCVBUFFORCE)
+  uint32_t batch = 64;            // packets per receive
+};
+
+// Flags in the high byte of a packet's info word (see nfq_packet::info).
+constexpr uint32_t NFQ_GSO = 1;                // larger than the MTU (F_GSO only)
+constexpr uint32_t NFQ_CSUM_NOT_READY = 2;     // transport checksum holds only the pseudo-header sum
+constexpr uint32_t NFQ_CSUM_NOT_VERIFIED = 4;  // the kernel has not validated the checksum
+constexpr uint32_t NFQ_TRUNCATED = 8;          // copy range shorter than the packet
+
+// One queued packet as handed to JavaScript: eight u32 words (layout mirrored in src/nfq/batch.ts).
+struct nfq_packet {
+  uint32_t id;
+  uint32_t offset;        // payload (the IP packet) offset in the receive area
+  uint32_t length;        // bytes copied
+  uint32_t orig_length;   // bytes on the wire
+  uint32_t mark;
+  uint32_t indev;
+  uint32_t outdev;
+  uint32_t info;          // hw protocol (16 bits) | hook << 16 | flags << 24
+};
+static_assert(sizeof(nfq_packet) == 32, "nfq_packet is mirrored in TypeScript");
+
+// Per-packet codes JavaScript writes for a batch: DEFAULT takes the queue's fallback, HELD means a
+// verdict() call will come later, DONE that one was already made during the batch.
+enum nfq_verdict_code : uint8_t { NFQ_V_DEFAULT = 0, NFQ_V_ACCEPT = 1, NFQ_V_DROP = 2, NFQ_V_HELD = 3, NFQ_V_DONE = 4 };
+
+struct nfq_stats {
+  uint64_t packets = 0, bytes = 0, batches = 0;
+  uint64_t accepted = 0, dropped = 0, replaced = 0, batch_verdicts = 0;
+  uint64_t enobufs = 0, recv_errors = 0, verdict_errors = 0, send_errors = 0;
+  uint64_t gso = 0, csum_not_ready = 0, truncated = 0;
+  uint32_t held = 0;
+  int last_error = 0;   // errno of the latest receive, send or verdict error
+};
+
+class nfq_socket {
+ public:
+  explicit nfq_socket(const nfq_config& cfg);
+  ~nfq_socket();
+  nfq_socket(const nfq_socket&) = delete;
+  nfq_socket& operator=(const nfq_socket&) = delete;
+
+  // Binds and configures queue <num>; 0 or -errno, with the failing step in *step.
+  int open(uint16_t num, const char** step);
+  int fd() const;
+
+  // Reads what is waiting (up to cfg.batch packets) into the receive area and packets().
+  // Returns the packet count, 0 when nothing was waiting, or -errno on a hard error.
+  int receive();
+  const std::vector<nfq_packet>& packets() const { return packets_; }
+  uint8_t* area() { return area_.data(); }
+  size_t area_size() const { return area_.size(); }
+
+  // Verdicts for the packets of the last receive(): codes[i] for packets()[i]. DEFAULT gets
+  // <fallback>; HELD packets are recorded as outstanding and need verdict() later.
+  void settle(const uint8_t* codes, uint8_t fallback);
+  // One verdict, optionally with a new mark (mark_set) and a replacement packet.
+  void verdict(uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
+  // Lets new packets pass the queue untouched (fail-open at length 0), accepts every held packet
+  // and every one waiting to be read, then unbinds: closing loses no packet.
+  void shutdown();
+  // Sends the verdicts gathered so far in one datagram per ~1 MiB.
+  void flush();
+
+  const nfq_stats& stats() const { return stats_; }
+  uint16_t num() const { return num_; }
+
+ private:
+  int configure(const char** step);
+  int request(void* buf, const char** step, const char* what);
+  void release_held();
+  void append_verdict(uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
+  void append_batch_verdict(uint32_t last_id, uint32_t verdict);
+  void read_errors(const uint8_t* data, size_t len);
+
+  nfq_config cfg_;
+  mnl_socket* nl_ = nullptr;
+  uint16_t num_ = 0;
+  uint32_t seq_ = 0;
+  size_t slot_size_;
+  std::vector<uint8_t> area_;
+  std::vector<struct mmsghdr> msgs_;
+  std::vector<struct iovec> iovs_;
+  std::vector<nfq_packet> packets_;
+  std::vector<uint8_t> out_;
+  std::unordered_set<uint32_t> held_;
+  nfq_stats stats_;
+};

@@ -1,0 +1,185 @@
+#include "nfq-wrap.h"
+
+#include <string.h>
+
+#include <string>
+
+#include "sys-error.h"
+
+namespace {
+
+constexpr int kRoundsPerWakeup = 16;   // batches read before giving the loop back
+
+uint32_t u32_field(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("queue config: '") + name + "' must be a number");
+  return v.As<Napi::Number>().Uint32Value();
+}
+
+bool bool_field(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("queue config: '") + name + "' must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+}  // namespace
+
+Napi::Function nfq_wrap::define(Napi::Env env) {
+  return DefineClass(env, "PacketQueue",
+                     {InstanceMethod("verdict", &nfq_wrap::verdict), InstanceMethod("flush", &nfq_wrap::flush),
+                      InstanceMethod("stats", &nfq_wrap::stats), InstanceMethod("close", &nfq_wrap::close),
+                      InstanceAccessor("meta", &nfq_wrap::meta, nullptr),
+                      InstanceAccessor("codes", &nfq_wrap::codes, nullptr)});
+}
+
+// new PacketQueue(num, { maxLen, copyRange, gso, failOpen, rcvbuf, batch, fallbackDrop }, onBatch)
+nfq_wrap::nfq_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<nfq_wrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsObject() || !info[2].IsFunction())
+    throw Napi::TypeError::New(env, "usage: new PacketQueue(num, config, onBatch)");
+  uint32_t num = info[0].As<Napi::Number>().Uint32Value();
+  if (num > 0xffff) throw Napi::RangeError::New(env, "queue number must be in 0..65535");
+  Napi::Object o = info[1].As<Napi::Object>();
+  nfq_config cfg;
+  cfg.max_len = u32_field(o, "maxLen");
+  cfg.copy_range = u32_field(o, "copyRange");
+  cfg.gso = bool_field(o, "gso");
+  cfg.fail_open = bool_field(o, "failOpen");
+  cfg.rcvbuf = u32_field(o, "rcvbuf");
+  cfg.batch = u32_field(o, "batch");
+  if (cfg.copy_range == 0 || cfg.copy_range > 0xffff || cfg.batch == 0 || cfg.batch > 1024)
+    throw Napi::RangeError::New(env, "queue config: copyRange must be in 1..65535 and batch in 1..1024");
+  fallback_ = bool_field(o, "fallbackDrop") ? NFQ_V_DROP : NFQ_V_ACCEPT;
+
+  auto p = std::make_unique<poller>(cfg);
+  const char* step = "";
+  if (int rc = p->sock.open(static_cast<uint16_t>(num), &step)) throw sys_error(env, -rc, step);
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  if (int rc = uv_poll_init(loop, &p->poll, p->sock.fd())) throw sys_error(env, -rc, "uv_poll_init");
+  p->owner = this;
+  p->poll.data = p.get();
+  uv_poll_start(&p->poll, UV_READABLE, on_readable);
+  p_ = p.release();
+
+  on_batch_ = Napi::Persistent(info[2].As<Napi::Function>());
+  async_ = std::make_unique<Napi::AsyncContext>(env, "tcp-intercept:nfqueue");
+  meta_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, cfg.batch * sizeof(nfq_packet)));
+  codes_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, cfg.batch));
+  Ref();   // alive while the queue is open, whatever JS holds
+}
+
+nfq_wrap::~nfq_wrap() {
+  if (p_) shut();
+}
+
+nfq_socket& nfq_wrap::live(Napi::Env env) {
+  if (!p_) throw Napi::Error::New(env, "queue is closed");
+  return p_->sock;
+}
+
+void nfq_wrap::on_readable(uv_poll_t* h, int, int) {
+  static_cast<poller*>(h->data)->owner->drain();
+}
+
+void nfq_wrap::drain() {
+  Napi::Env env = Env();
+  for (int round = 0; round < kRoundsPerWakeup && p_; round++) {
+    int n = p_->sock.receive();
+    if (n <= 0) break;   // nothing waiting, or an error counted in the stats
+    deliver(env, n);
+  }
+}
+
+void nfq_wrap::deliver(Napi::Env env, int count) {
+  Napi::HandleScope scope(env);
+  nfq_socket& sock = p_->sock;
+  memcpy(meta_.Value().Data(), sock.packets().data(), count * sizeof(nfq_packet));
+  uint8_t* codes = codes_.Value().Data();
+  memset(codes, NFQ_V_DEFAULT, count);
+  Napi::ArrayBuffer area = Napi::ArrayBuffer::New(env, sock.area(), sock.area_size());
+  Napi::Value failure;
+  in_batch_ = true;
+  try {
+    on_batch_.MakeCallback(env.Global(), {Napi::Number::New(env, count), area}, *async_);
+  } catch (const Napi::Error& err) {
+    failure = err.Value();
+  }
+  in_batch_ = false;
+  area.Detach();   // views kept past the batch read nothing rather than the next batch's bytes
+  sock.settle(codes, fallback_);
+  sock.flush();
+  if (close_after_batch_) shut();
+  if (!failure.IsEmpty()) napi_fatal_exception(env, failure);
+}
+
+void nfq_wrap::shut() {
+  p_->sock.shutdown();
+  uv_poll_stop(&p_->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&p_->poll), [](uv_handle_t* h) { delete static_cast<poller*>(h->data); });
+  p_ = nullptr;
+}
+
+// verdict(id, code, mark (-1: keep), packet?) -- for held packets, or with a new mark or packet
+Napi::Value nfq_wrap::verdict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "usage: queue.verdict(id, code, mark, packet?)");
+  uint32_t code = info[1].As<Napi::Number>().Uint32Value();
+  if (code != NFQ_V_ACCEPT && code != NFQ_V_DROP) throw Napi::RangeError::New(env, "verdict code must be ACCEPT or DROP");
+  double mark = info[2].As<Napi::Number>().DoubleValue();
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!info[3].IsTypedArray()) throw Napi::TypeError::New(env, "queue.verdict: packet must be a Buffer");
+    Napi::Uint8Array packet = info[3].As<Napi::Uint8Array>();
+    data = packet.Data();
+    len = packet.ByteLength();
+    if (len == 0 || len > 0xffff) throw Napi::RangeError::New(env, "queue.verdict: packet must be 1..65535 bytes");
+  }
+  live(env).verdict(info[0].As<Napi::Number>().Uint32Value(), static_cast<uint8_t>(code), mark >= 0,
+                    static_cast<uint32_t>(mark), data, len);
+  return env.Undefined();
+}
+
+void nfq_wrap::flush(const Napi::CallbackInfo& info) {
+  if (p_) live(info.Env()).flush();
+}
+
+Napi::Value nfq_wrap::stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const nfq_stats& s = live(env).stats();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* name, uint64_t v) { o.Set(name, Napi::Number::New(env, static_cast<double>(v))); };
+  set("packets", s.packets);
+  set("bytes", s.bytes);
+  set("batches", s.batches);
+  set("accepted", s.accepted);
+  set("dropped", s.dropped);
+  set("replaced", s.replaced);
+  set("batchVerdicts", s.batch_verdicts);
+  set("held", s.held);
+  set("enobufs", s.enobufs);
+  set("receiveErrors", s.recv_errors);
+  set("verdictErrors", s.verdict_errors);
+  set("sendErrors", s.send_errors);
+  set("gso", s.gso);
+  set("checksumNotReady", s.csum_not_ready);
+  set("truncated", s.truncated);
+  o.Set("lastError", s.last_error ? Napi::String::New(env, errno_name(s.last_error)) : env.Null());
+  return o;
+}
+
+// close(): accepts what is still held, then unbinds; during a batch, right after it.
+void nfq_wrap::close(const Napi::CallbackInfo&) {
+  if (!p_ || close_after_batch_) return;
+  if (in_batch_) {
+    close_after_batch_ = true;
+  } else {
+    shut();
+  }
+  Unref();
+}
+
+Napi::Value nfq_wrap::meta(const Napi::CallbackInfo&) { return meta_.Value(); }
+Napi::Value nfq_wrap::codes(const Napi::CallbackInfo&) { return codes_.Value(); }

@@ -1,0 +1,120 @@
+// One NFQUEUE queue: the handler sees each receive as a PacketBatch and decides each packet's
+// verdict; a packet it leaves undecided, or every packet after a throw, gets the fallback
+// verdict, so every queued packet gets exactly one verdict whatever the handler does.
+import { addon, type NativePacketQueue, type QueueConfig, type QueueStats } from '../native/addon.js';
+import { PacketBatch, type VerdictSink } from './batch.js';
+import { readKernelQueueStats, type KernelQueueStats } from './kernel-stats.js';
+
+export interface QueueOptions {
+  queue: number;
+  /** packets the kernel holds for us, queued and not yet verdicted (default 4096) */
+  maxLen?: number;
+  /** bytes of each packet copied to us (default 65535: whole packets) */
+  copyRange?: number;
+  /** take GSO packets whole (NFQA_CFG_F_GSO); their checksums may be not ready */
+  gso?: boolean;
+  /** accept rather than drop what the kernel cannot queue for us */
+  failOpen?: boolean;
+  /** netlink receive buffer in bytes (default 8 MiB) */
+  rcvbuf?: number;
+  /** packets per receive (default 64) */
+  batch?: number;
+  /** verdict of undecided packets (default accept) */
+  fallback?: 'accept' | 'drop';
+  /** told about each handler exception (the batch's undecided packets already got the fallback) */
+  onHandlerError?: (err: unknown) => void;
+}
+
+export type BatchHandler = (batch: PacketBatch) => void;
+
+export interface PacketQueueStats extends QueueStats {
+  handlerErrors: number;
+  kernel: KernelQueueStats | null;
+}
+
+export class PacketQueue implements VerdictSink {
+  readonly queue: number;
+  #native: NativePacketQueue | null;
+  #handlerErrors = 0;
+  #flushPending = false;
+
+  constructor(opts: QueueOptions, handler: BatchHandler) {
+    this.queue = opts.queue;
+    const onError = opts.onHandlerError ?? (() => undefined);
+    let batch: PacketBatch;   // set below, before the loop can deliver the first batch
+    const onBatch = (count: number, area: ArrayBuffer): void => {
+      batch.reset(count, area);
+      try {
+        handler(batch);
+      } catch (err) {
+        this.#handlerErrors++;
+        onError(err);
+      }
+    };
+    this.#native = bind(opts.queue, {
+      maxLen: opts.maxLen ?? 4096,
+      copyRange: opts.copyRange ?? 0xffff,
+      gso: opts.gso ?? false,
+      failOpen: opts.failOpen ?? false,
+      rcvbuf: opts.rcvbuf ?? 8 << 20,
+      batch: opts.batch ?? 64,
+      fallbackDrop: opts.fallback === 'drop',
+    }, onBatch);
+    batch = new PacketBatch(this.#native.meta, this.#native.codes, this);
+  }
+
+  /** The verdict of a held packet (or one with a new mark or replacement); sent with the others
+   *  made in the same turn of the event loop. */
+  verdict(id: number, accept: boolean, opts: { mark?: number; packet?: Uint8Array } = {}): void {
+    const q = this.#live();
+    q.verdict(id, accept ? 1 : 2, opts.mark ?? -1, opts.packet);
+    if (!this.#flushPending) {
+      this.#flushPending = true;
+      queueMicrotask(() => {
+        this.#flushPending = false;
+        this.#native?.flush();
+      });
+    }
+  }
+
+  stats(): PacketQueueStats {
+    return { ...this.#live().stats(), handlerErrors: this.#handlerErrors, kernel: readKernelQueueStats(this.queue) };
+  }
+
+  /** Accepts everything still held or waiting, then unbinds (the kernel would drop them otherwise). */
+  close(): void {
+    this.#native?.close();
+    this.#native = null;
+  }
+
+  get closed(): boolean {
+    return this.#native === null;
+  }
+
+  #live(): NativePacketQueue {
+    if (!this.#native) throw new Error(`queue ${this.queue} is closed`);
+    return this.#native;
+  }
+}
+
+/** The kernel answers EPERM both without CAP_NET_ADMIN and for a queue another socket holds. */
+function bind(queue: number, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void): NativePacketQueue {
+  try {
+    return new (addon().PacketQueue)(queue, config, onBatch);
+  } catch (err) {
+    const owner = (err as NodeJS.ErrnoException).code === 'EPERM' ? readKernelQueueStats(queue) : null;
+    if (!owner) throw err;
+    throw Object.assign(new Error(`queue ${queue} is already bound by another socket (netlink port ${owner.portId})`), { code: 'EBUSY' });
+  }
+}
+
+/** "3" or "0-3" (a queue-balance range) as queue numbers. */
+export function parseQueueRange(text: string): number[] {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
+  const first = m ? Number(m[1]) : NaN;
+  const last = m?.[2] !== undefined ? Number(m[2]) : first;
+  if (!(first <= last && last <= 0xffff)) {
+    throw new RangeError(`queue must be a number or a range like 0-3 within 0..65535, got '${text}'`);
+  }
+  return Array.from({ length: last - first + 1 }, (_, k) => first + k);
+}

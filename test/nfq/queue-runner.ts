@@ -1,0 +1,87 @@
+// Runs inside a lab namespace: binds queue 0 with one of the test handlers named on the command
+// line, prints "ready", and on SIGTERM closes the queue and prints its stats as one JSON line.
+import { IpProto, parsePacket, ParsedPacket, updateChecksum16 } from '../../src/packet/index.js';
+import { PacketFlag, type PacketBatch } from '../../src/nfq/batch.js';
+import { PacketQueue, type QueueOptions } from '../../src/nfq/queue.js';
+
+const [mode, optionsJson = '{}'] = process.argv.slice(2);
+const options = JSON.parse(optionsJson) as Partial<QueueOptions> & { delayMs?: number };
+const parsed = new ParsedPacket();
+const extra = { parseErrors: 0, kept: null as Buffer | null, keptLengthAfter: -1, gsoSeen: 0, maxLength: 0 };
+let seen = 0;
+let queue: PacketQueue;
+
+const ICMP_ECHO_REQUEST = 8;
+const isEchoRequest = (p: Buffer): boolean => p[0] >> 4 === 4 && p[9] === IpProto.ICMP && p[(p[0] & 15) * 4] === ICMP_ECHO_REQUEST;
+const echoSeq = (p: Buffer): number => p.readUInt16BE((p[0] & 15) * 4 + 6);
+
+const handlers: Record<string, (b: PacketBatch) => void> = {
+  accept: () => undefined,
+  // Every odd-numbered echo request is dropped, everything else accepted explicitly.
+  'drop-odd-echo': (b) => {
+    for (let i = 0; i < b.length; i++) {
+      const p = b.packet(i);
+      if (isEchoRequest(p) && echoSeq(p) % 2 === 1) b.drop(i);
+      else b.accept(i);
+    }
+  },
+  // Every packet is held and released delayMs later.
+  hold: (b) => {
+    for (let i = 0; i < b.length; i++) {
+      const id = b.hold(i);
+      setTimeout(() => queue.verdict(id, true), options.delayMs ?? 30);
+    }
+  },
+  // Echo requests leave with TTL 5 (header checksum updated) and mark 0x77.
+  rewrite: (b) => {
+    for (let i = 0; i < b.length; i++) {
+      const p = b.packet(i);
+      if (!isEchoRequest(p)) continue;
+      const copy = Buffer.from(p);
+      const before = copy.readUInt16BE(8);
+      copy[8] = 5;
+      copy.writeUInt16BE(updateChecksum16(copy.readUInt16BE(10), before, copy.readUInt16BE(8)), 10);
+      b.acceptWith(i, { mark: 0x77, packet: copy });
+    }
+  },
+  // Throws on a malformed packet and on every third well-formed one, mid-batch.
+  throw: (b) => {
+    for (let i = 0; i < b.length; i++) {
+      seen++;
+      if (parsePacket(b.packet(i), parsed) !== 0) {
+        extra.parseErrors++;
+        throw new Error('malformed packet');
+      }
+      if (seen % 3 === 0) throw new Error('every third packet');
+      b.accept(i);
+    }
+  },
+  // Parses every packet (GSO ones included) and records the flags.
+  parse: (b) => {
+    for (let i = 0; i < b.length; i++) {
+      if (parsePacket(b.packet(i), parsed) !== 0) extra.parseErrors++;
+      if (b.has(i, PacketFlag.GSO)) extra.gsoSeen++;
+      extra.maxLength = Math.max(extra.maxLength, b.copiedLength(i));
+    }
+  },
+  // Keeps a view of the first packet past its batch.
+  'keep-view': (b) => {
+    if (extra.kept === null && b.length > 0) {
+      extra.kept = b.packet(0);
+      setImmediate(() => (extra.keptLengthAfter = extra.kept?.length ?? -1));
+    }
+  },
+};
+
+const handler = handlers[mode];
+if (!handler) throw new Error(`unknown mode ${mode}`);
+let handlerErrors = 0;
+queue = new PacketQueue({ queue: 0, ...options, onHandlerError: () => handlerErrors++ }, handler);
+process.on('SIGTERM', () => {
+  const stats = queue.stats();
+  queue.close();
+  const { kept: _kept, ...rest } = extra;
+  process.stdout.write(`stats ${JSON.stringify({ ...stats, ...rest, handlerErrorsSeen: handlerErrors })}\n`);
+  process.exit(0);
+});
+process.stdout.write('ready\n');
