@@ -13,6 +13,7 @@
         "addon/tsock.cc",
         "addon/leg-options.cc",
         "addon/inet.cc",
+        "addon/raw-socket.cc",
         "addon/sys-error.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
