@@ -15,7 +15,8 @@
         "addon/inet.cc",
         "addon/sys-error.cc",
         "addon/nfq-socket.cc",
-        "addon/nfq-wrap.cc"
+        "addon/nfq-wrap.cc",
+        "addon/raw-socket.cc"
       ],
       "libraries": ["-lnetfilter_queue", "-lmnl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -1,4 +1,5 @@
-// The addon's surface: the Engine and PacketQueue classes and startup probes. See src/native/addon.ts.
+// The addon's surface: the Engine, PacketQueue and RawSocket classes and startup probes. See
+// src/native/addon.ts.
 #include <errno.h>
 #include <napi.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 #include "engine-wrap.h"
 #include "nfq-wrap.h"
 #include "notify.h"
+#include "raw-socket.h"
 #include "sys-error.h"
 
 #ifndef IPPROTO_MPTCP
@@ -60,6 +62,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   for (uint32_t r = 0; r < TI_CR_COUNT; r++)
     reasons.Set(r, Napi::String::New(env, close_reason_name(static_cast<close_reason>(r))));
   exports.Set("closeReasons", reasons);
+  exports.Set("RawSocket", raw_socket::define(env));
   exports.Set("probeCongestion", Napi::Function::New(env, probe_congestion));
   exports.Set("probeMptcp", Napi::Function::New(env, probe_mptcp));
   exports.Set("notify", Napi::Function::New(env, notify));

@@ -126,6 +126,18 @@ export interface NativePacketQueue {
   close(): void;
 }
 
+/** A raw socket of one family sending whole IP packets, header included (see addon/raw-socket.h). */
+export interface NativeRawSocket {
+  /**
+   * Sends packet[offset, offset + length) to the destination address in its header. null when
+   * sent, else the errno code (EAGAIN, ENOBUFS, EMSGSIZE, ENETUNREACH...). Throws when the
+   * bytes are not one whole packet of the socket's IP version, or the socket is closed.
+   */
+  send(packet: Buffer, offset?: number, length?: number): string | null;
+  /** Idempotent. */
+  close(): void;
+}
+
 export interface Addon {
   /** onEvents gets one Buffer of event records per loop batch (decode with EventBatch). */
   Engine: new (onEvents: (records: Buffer) => void, config: EngineConfig) => NativeEngine;
@@ -133,6 +145,8 @@ export interface Addon {
   PacketQueue: new (num: number, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void) => NativePacketQueue;
   /** Close reason names, indexed by the number in a record. */
   closeReasons: readonly string[];
+  /** Needs CAP_NET_RAW (else throws with code EPERM); mark 0 leaves SO_MARK unset. */
+  RawSocket: new (family: 4 | 6, options: { mark: number; priority: number }) => NativeRawSocket;
   /** null when a TCP socket accepts the algorithm, else the errno code (ENOENT: unknown). */
   probeCongestion(name: string): string | null;
   /** null when MPTCP sockets can be created, else the errno code. */

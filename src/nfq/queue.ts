@@ -35,17 +35,17 @@ export interface PacketQueueStats extends QueueStats {
 export class PacketQueue implements VerdictSink {
   readonly queue: number;
   #native: NativePacketQueue | null;
+  #batch: PacketBatch;
   #handlerErrors = 0;
   #flushPending = false;
 
   constructor(opts: QueueOptions, handler: BatchHandler) {
     this.queue = opts.queue;
     const onError = opts.onHandlerError ?? (() => undefined);
-    let batch: PacketBatch;   // set below, before the loop can deliver the first batch
     const onBatch = (count: number, area: ArrayBuffer): void => {
-      batch.reset(count, area);
+      this.#batch.reset(count, area);
       try {
-        handler(batch);
+        handler(this.#batch);
       } catch (err) {
         this.#handlerErrors++;
         onError(err);
@@ -60,7 +60,7 @@ export class PacketQueue implements VerdictSink {
       batch: opts.batch ?? 64,
       fallbackDrop: opts.fallback === 'drop',
     }, onBatch);
-    batch = new PacketBatch(this.#native.meta, this.#native.codes, this);
+    this.#batch = new PacketBatch(this.#native.meta, this.#native.codes, this);
   }
 
   /** The verdict of a held packet (or one with a new mark or replacement); sent with the others

@@ -7,9 +7,9 @@ import { PacketQueue, type QueueOptions } from '../../src/nfq/queue.js';
 const [mode, optionsJson = '{}'] = process.argv.slice(2);
 const options = JSON.parse(optionsJson) as Partial<QueueOptions> & { delayMs?: number };
 const parsed = new ParsedPacket();
-const extra = { parseErrors: 0, kept: null as Buffer | null, keptLengthAfter: -1, gsoSeen: 0, maxLength: 0 };
+const extra = { parseErrors: 0, keptLengthAfter: -1, gsoSeen: 0, maxLength: 0 };
+let kept: Buffer | null = null;
 let seen = 0;
-let queue: PacketQueue;
 
 const ICMP_ECHO_REQUEST = 8;
 const isEchoRequest = (p: Buffer): boolean => p[0] >> 4 === 4 && p[9] === IpProto.ICMP && p[(p[0] & 15) * 4] === ICMP_ECHO_REQUEST;
@@ -66,9 +66,9 @@ const handlers: Record<string, (b: PacketBatch) => void> = {
   },
   // Keeps a view of the first packet past its batch.
   'keep-view': (b) => {
-    if (extra.kept === null && b.length > 0) {
-      extra.kept = b.packet(0);
-      setImmediate(() => (extra.keptLengthAfter = extra.kept?.length ?? -1));
+    if (kept === null && b.length > 0) {
+      kept = b.packet(0);
+      setImmediate(() => (extra.keptLengthAfter = kept?.length ?? -1));
     }
   },
 };
@@ -76,12 +76,11 @@ const handlers: Record<string, (b: PacketBatch) => void> = {
 const handler = handlers[mode];
 if (!handler) throw new Error(`unknown mode ${mode}`);
 let handlerErrors = 0;
-queue = new PacketQueue({ queue: 0, ...options, onHandlerError: () => handlerErrors++ }, handler);
+const queue = new PacketQueue({ queue: 0, ...options, onHandlerError: () => handlerErrors++ }, handler);
 process.on('SIGTERM', () => {
   const stats = queue.stats();
   queue.close();
-  const { kept: _kept, ...rest } = extra;
-  process.stdout.write(`stats ${JSON.stringify({ ...stats, ...rest, handlerErrorsSeen: handlerErrors })}\n`);
+  process.stdout.write(`stats ${JSON.stringify({ ...stats, ...extra, handlerErrorsSeen: handlerErrors })}\n`);
   process.exit(0);
 });
 process.stdout.write('ready\n');
