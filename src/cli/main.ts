@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { loadProxyOptions } from '../config/load-options.js';
 import { TiError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
+import { runEmulateCommand } from './emulate-command.js';
 import { runRulesCommand } from './rules-command.js';
 import { defineRunOptions, givenOptions } from './run-options.js';
 import { runProxy } from './run.js';
@@ -24,7 +25,7 @@ function tidy(message: string): string {
 function parse(argv: string[]) {
   return defineRunOptions(yargs(argv).version(false))
     .scriptName('tcp-intercept')
-    .usage('$0 [options]\n$0 rules install|remove|status [options]   (see: $0 rules --help)\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options.\nEvery option can also be set in the configuration file (same name) or as TCP_INTERCEPT_<NAME>; the command line wins, then the environment, then the file.')
+    .usage('$0 [options]\n$0 rules install|remove|status [options]   (see: $0 rules --help)\n$0 emulate --queue N [--delay MS] [--jitter MS] [--loss PERCENT] [--burst P_ENTER,P_EXIT] [--rate MBIT]   (see: $0 emulate --help)\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options.\nEvery option can also be set in the configuration file (same name) or as TCP_INTERCEPT_<NAME>; the command line wins, then the environment, then the file.')
     .help('help')
     .alias('help', 'h')
     .strict()
@@ -36,9 +37,12 @@ function parse(argv: string[]) {
     .parseSync();
 }
 
+const SUBCOMMANDS = ['rules', 'emulate'];
+
 async function main(): Promise<number> {
   const argv = hideBin(process.argv);
   if (argv[0] === 'rules') return runRulesCommand(argv.slice(1));
+  if (argv[0] === 'emulate') return runEmulateCommand(argv.slice(1));
   const args = parse(argv);
   if (args.version) {
     process.stdout.write(versionText() + '\n');
@@ -70,7 +74,8 @@ main().then(
   },
   (err: unknown) => {
     if (err instanceof TiError) {
-      const hint = err instanceof UsageError ? " (see 'tcp-intercept --help')" : '';
+      const sub = SUBCOMMANDS.find((c) => c === process.argv[2]);
+      const hint = err instanceof UsageError ? ` (see 'tcp-intercept ${sub ? `${sub} ` : ''}--help')` : '';
       process.stderr.write(`tcp-intercept: ${err.message}${hint}\n`);
       process.exit(err.exitCode);
     }

@@ -1,4 +1,4 @@
-// Numeric option values: whole numbers in a range, sizes with binary suffixes.
+// Numeric option values: whole numbers in a range, decimals, sizes with binary suffixes.
 import { optionError } from '../errors.js';
 
 export function wholeNumber(value: unknown, what: string, min: number, max: number): number {
@@ -7,6 +7,14 @@ export function wholeNumber(value: unknown, what: string, min: number, max: numb
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw optionError(what, `'${text}' is not a whole number from ${min} to ${max}`);
   }
+  return n;
+}
+
+/** "12", "0.5", ".25" -> a number from min to max. */
+export function decimal(value: unknown, what: string, min: number, max: number): number {
+  const text = String(value).trim();
+  const n = /^(?:\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw optionError(what, `'${text}' is not a number from ${min} to ${max}`);
   return n;
 }
 

@@ -78,6 +78,21 @@ export interface InterceptOptions {
   table?: number;
 }
 
+export interface EmulateOptions {
+  /** emulate the link out of router <router> (0-based, default 0) toward this side */
+  toward: 'server' | 'client';
+  router?: number;
+  /** NFQUEUE queue number, distinct per instance in one router (default 0 toward the server, 1 toward the client) */
+  queue?: number;
+  /** tcp-intercept emulate flags: --delay, --jitter, --loss, --burst, --rate, ... */
+  args: string[];
+}
+
+export interface EmulatedLink {
+  process: LabProcess;
+  stop(): Promise<string>;
+}
+
 /** 'client', 'router', 'server', or the name of one of the lab's namespaces */
 export type Host = string;
 
@@ -85,6 +100,7 @@ const MAX_ID = 60;
 const LINKS_PER_LAB = 8;
 const NAME_RE = /^ti-[a-z0-9]{1,8}-(\d+)-[a-z0-9]+$/;
 const NFT_TABLE = 'tcp-intercept';
+const TCP_INTERCEPT_BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/tcp-intercept' : '../../../bin/tcp-intercept', import.meta.url));
 
 /** Network parts of link i, written so that addresses come out in canonical form. */
 function linkNets(id: number, i: number): { v4: string; v6: string } {
@@ -328,6 +344,43 @@ export class Lab {
       await run('ip', ['-n', ns, family, 'rule', 'del', 'fwmark', `${o.mark}`, 'lookup', `${o.table}`]);
       await run('ip', ['-n', ns, family, 'route', 'del', 'local', any, 'dev', 'lo', 'table', `${o.table}`]);
     }
+  }
+
+  /**
+   * Starts `tcp-intercept emulate` in a router on the packets leaving it toward one side, the
+   * way netem sits on an egress interface: forwarded packets and the router's own (a proxy's
+   * legs) alike. stop() ends it, removes its rules and returns what it printed.
+   */
+  async emulate(opts: EmulateOptions): Promise<EmulatedLink> {
+    const r = opts.router ?? 0;
+    const ns = this.ns.routers[r];
+    if (ns === undefined) throw new Error(`lab has no router ${r}`);
+    const ifname = opts.toward === 'server' ? this.links[r + 1].left.ifname : this.links[r].right.ifname;
+    const queue = opts.queue ?? (opts.toward === 'server' ? 0 : 1);
+    const rule = ['POSTROUTING', '-o', ifname, '-j', 'NFQUEUE', '--queue-num', `${queue}`, '--queue-bypass'];
+    const rules = async (action: '-A' | '-D'): Promise<void> => {
+      for (const tool of ['iptables', 'ip6tables']) await runChecked('ip', execArgs(ns, tool, ['-t', 'mangle', action, ...rule]));
+    };
+    await rules('-A');
+    const p = this.spawn(ns, TCP_INTERCEPT_BIN, ['emulate', '--queue', `${queue}`, ...opts.args]);
+    await Promise.race([
+      p.waitForOutput(/^tcp-intercept emulate: queue /m, 20_000),
+      p.exited.then(() => {
+        throw new Error(`tcp-intercept emulate exited at startup:\n${p.output()}`);
+      }),
+    ]).catch(async (err: unknown) => {
+      await rules('-D');
+      throw err;
+    });
+    return {
+      process: p,
+      stop: async () => {
+        p.kill('SIGTERM');
+        await p.exited;
+        await rules('-D');
+        return p.output();
+      },
+    };
   }
 
   /** Polls `ss -Hltn` in the namespace until a TCP socket listens on port. */

@@ -1,0 +1,115 @@
+// `tcp-intercept emulate`: a link emulator on one NFQUEUE queue (this kernel may have no netem).
+// The packets reach it through a rule the user adds; one instance per direction. Runs until
+// SIGINT or SIGTERM, then releases what it holds and prints what it did. Exit status: 0 done,
+// 64 usage, 69 the queue cannot be bound (busy), 71 other system errors, 77 no permission.
+import yargs from 'yargs';
+import { decimal, wholeNumber } from '../config/numbers.js';
+import { Emulator } from '../emulate/emulator.js';
+import { formatLinkStats, parseBurst, validateLinkSettings, type LinkSettings } from '../emulate/link-model.js';
+import { seededRandom } from '../emulate/seeded-random.js';
+import { EX_NOPERM, EX_UNAVAILABLE, StartupError, TiError, UsageError } from '../errors.js';
+import type { PacketQueueStats } from '../nfq/queue.js';
+
+const DAY_MS = 86_400_000;
+
+function parse(argv: string[]) {
+  return yargs(argv)
+    .scriptName('tcp-intercept emulate')
+    .usage('tcp-intercept emulate --queue N [--delay MS] [--jitter MS] [--loss PERCENT] [--burst P_ENTER,P_EXIT] [--rate MBIT]\n\n' +
+      'Emulates a link on the packets of NFQUEUE queue N: delay with jitter (never reordering), random loss, Gilbert-Elliott burst loss, a rate limit. ' +
+      'Add the rule that queues the packets yourself, one instance per direction, e.g.\n' +
+      '  iptables -t mangle -A POSTROUTING -o eth1 -j NFQUEUE --queue-num 0 --queue-bypass\n' +
+      'Prints what it did when stopped (SIGINT, SIGTERM).')
+    .version(false)
+    .option('queue', { type: 'string', describe: 'NFQUEUE queue number (required)', requiresArg: true })
+    .option('delay', { type: 'string', default: '0', describe: 'one-way delay, milliseconds', requiresArg: true })
+    .option('jitter', { type: 'string', default: '0', describe: 'delay varies uniformly by up to ± this, milliseconds', requiresArg: true })
+    .option('loss', { type: 'string', default: '0', describe: 'random loss, percent', requiresArg: true })
+    .option('burst', { type: 'string', describe: 'Gilbert-Elliott burst loss: per-packet probabilities of entering and leaving the bad state (which drops every packet), e.g. 0.01,0.3 or 1%,30%', requiresArg: true })
+    .option('rate', { type: 'string', describe: 'rate limit, Mbit/s', requiresArg: true })
+    .option('limit', { type: 'string', default: '1000', describe: 'packets that may wait for the rate limit before tail drop', requiresArg: true })
+    .option('queue-maxlen', { type: 'string', default: '65536', describe: 'packets the kernel may hold for the emulator (those in the delay line included)', requiresArg: true })
+    .option('seed', { type: 'string', describe: 'seed for the random choices, to repeat a run exactly', requiresArg: true })
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .fail((message, err) => {
+      if (err instanceof TiError) throw err;
+      throw new UsageError((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; '));
+    })
+    .parseSync();
+}
+
+const last = (v: unknown): string | undefined => (v === undefined ? undefined : ([] as unknown[]).concat(v).map(String).pop());
+
+function settingsFrom(args: ReturnType<typeof parse>): LinkSettings {
+  const burstText = last(args.burst);
+  let burst = null;
+  if (burstText !== undefined) {
+    try {
+      burst = parseBurst(burstText);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const rate = last(args.rate);
+  const settings: LinkSettings = {
+    delayMs: decimal(last(args.delay), '--delay', 0, DAY_MS),
+    jitterMs: decimal(last(args.jitter), '--jitter', 0, DAY_MS),
+    lossPercent: decimal(last(args.loss), '--loss', 0, 100),
+    burst,
+    rateMbit: rate === undefined ? null : decimal(rate, '--rate', 0.001, 1e6),
+    limit: wholeNumber(last(args.limit), '--limit', 1, 1 << 24),
+  };
+  const problem = validateLinkSettings(settings);
+  if (problem) throw new UsageError(problem);
+  return settings;
+}
+
+function describe(queue: number, s: LinkSettings): string {
+  const parts = [`delay ${s.delayMs} ms${s.jitterMs > 0 ? ` ± ${s.jitterMs} ms` : ''}`, `loss ${s.lossPercent}%`];
+  if (s.burst) parts.push(`burst enter ${s.burst.enter} exit ${s.burst.exit}`);
+  if (s.rateMbit !== null) parts.push(`rate ${s.rateMbit} Mbit/s, limit ${s.limit} packets`);
+  return `tcp-intercept emulate: queue ${queue}: ${parts.join(', ')}`;
+}
+
+function queueLine(q: PacketQueueStats): string {
+  const k = q.kernel;
+  const kernel = k ? `, kernel dropped ${k.queueDropped} at a full queue and ${k.userDropped} at a full socket` : '';
+  return `queue: ${q.packets} packets received, ${q.enobufs} ENOBUFS${kernel}`;
+}
+
+function bindError(err: unknown, queue: number): TiError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
+  const message = `queue ${queue}: ${(err as Error).message}`;
+  if (code === 'EPERM') return new StartupError(`${message} (needs CAP_NET_ADMIN)`, code, EX_NOPERM);
+  if (code === 'EBUSY') return new StartupError(message, code, EX_UNAVAILABLE);
+  return new StartupError(message, code);
+}
+
+export async function runEmulateCommand(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (args._.length > 0) throw new UsageError(`emulate: unexpected argument '${String(args._[0])}'`);
+  const queueText = last(args.queue);
+  if (queueText === undefined) throw new UsageError('emulate: --queue N is required');
+  const queue = wholeNumber(queueText, '--queue', 0, 65535);
+  const settings = settingsFrom(args);
+  const maxLen = wholeNumber(last(args.queueMaxlen), '--queue-maxlen', 1, 1 << 24);
+  const seed = last(args.seed);
+  const random = seed === undefined ? Math.random : seededRandom(wholeNumber(seed, '--seed', 0, 0xffffffff));
+  let emulator: Emulator;
+  try {
+    emulator = new Emulator(settings, { queue, maxLen, onHandlerError: (err) => process.stderr.write(`tcp-intercept emulate: ${String(err)}\n`) }, random);
+  } catch (err) {
+    throw bindError(err, queue);
+  }
+  process.stdout.write(`${describe(queue, settings)}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const { link, queue: q } = emulator.stats();
+  emulator.close();
+  process.stdout.write([...formatLinkStats(link), queueLine(q)].join('\n') + '\n');
+  return 0;
+}

@@ -1,0 +1,80 @@
+// The link emulator's packet path: each queued packet is dropped or held by the LinkModel's
+// decision and released, in arrival order, when its time comes. One timer, for the head of a
+// FIFO, since release times never decrease.
+import type { PacketBatch } from '../nfq/batch.js';
+import { PacketQueue, type PacketQueueStats, type QueueOptions } from '../nfq/queue.js';
+import { LinkModel, type LinkSettings, type LinkStats } from './link-model.js';
+
+// Node timers fire on whole milliseconds: a packet due within half of one leaves now.
+const EARLY_MS = 0.5;
+
+export class Emulator {
+  readonly model: LinkModel;
+  readonly queue: PacketQueue;
+  #ids: number[] = [];
+  #due: number[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #timerDue = Infinity;
+
+  constructor(settings: LinkSettings, queue: QueueOptions, random: () => number = Math.random) {
+    this.model = new LinkModel(settings, random);
+    this.queue = new PacketQueue(queue, (batch) => this.#admit(batch));
+  }
+
+  get waiting(): number {
+    return this.#ids.length - this.#head;
+  }
+
+  stats(): { link: LinkStats; queue: PacketQueueStats } {
+    return { link: this.model.stats, queue: this.queue.stats() };
+  }
+
+  /** Releases everything held at once (the queue accepts it) and unbinds. */
+  close(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.queue.close();
+  }
+
+  #admit(batch: PacketBatch): void {
+    const now = performance.now();
+    for (let i = 0; i < batch.length; i++) {
+      const fate = this.model.admit(now, batch.originalLength(i));
+      if (typeof fate === 'string') batch.drop(i);
+      else if (fate <= now + EARLY_MS && this.waiting === 0) batch.accept(i);
+      else this.#hold(batch.hold(i), fate);
+    }
+    this.#schedule();
+  }
+
+  #hold(id: number, due: number): void {
+    this.#ids.push(id);
+    this.#due.push(due);
+  }
+
+  #release = (): void => {
+    this.#timer = null;
+    this.#timerDue = Infinity;
+    const limit = performance.now() + EARLY_MS;
+    while (this.#head < this.#ids.length && this.#due[this.#head] <= limit) {
+      this.queue.verdict(this.#ids[this.#head], true);
+      this.#head++;
+    }
+    if (this.#head > 4096 && this.#head * 2 > this.#ids.length) {
+      this.#ids = this.#ids.slice(this.#head);
+      this.#due = this.#due.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#schedule();
+  };
+
+  #schedule(): void {
+    if (this.waiting === 0 || this.queue.closed) return;
+    const due = this.#due[this.#head];
+    if (this.#timer && this.#timerDue <= due) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerDue = due;
+    this.#timer = setTimeout(this.#release, Math.max(0, due - performance.now()));
+  }
+}

@@ -1,0 +1,130 @@
+// `tcp-intercept emulate` checked from outside, the way its users will: ping RTT and loss over a
+// few hundred packets, iperf3 rate; and its own account of what it did, against the same figures.
+import t from 'tap';
+import { Lab } from '../../src/lab/lab.js';
+import { PROXY_BIN } from '../helpers/proxy-lab.js';
+
+const lab = await Lab.create({ tag: 'emu', id: 19 });
+t.teardown(() => lab.destroy());
+
+interface Ping { sent: number; received: number; min: number; avg: number; max: number; mdev: number; rtts: number[] }
+
+async function ping(count: number, intervalS: number): Promise<Ping> {
+  const out = (await lab.exec('client', 'ping', ['-c', `${count}`, '-i', `${intervalS}`, '-W', '2', lab.server.v4], { timeoutMs: 120_000 })).stdout;
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  const r = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/.exec(out);
+  if (!m || !r) throw new Error(`unexpected ping output:\n${out}`);
+  const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((x) => Number(x[1])).sort((a, b) => a - b);
+  return { sent: +m[1], received: +m[2], min: +r[1], avg: +r[2], max: +r[3], mdev: +r[4], rtts };
+}
+
+const figure = (out: string, re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
+
+t.test('delay and jitter: ping RTT over 300 packets', async (t) => {
+  const up = await lab.emulate({ toward: 'server', args: ['--delay', '20', '--jitter', '5'] });
+  const down = await lab.emulate({ toward: 'client', args: ['--delay', '20'] });
+  let p: Ping;
+  try {
+    p = await ping(300, 0.02);
+  } finally {
+    t.comment((await up.stop()).trim());
+    t.comment((await down.stop()).trim());
+  }
+  t.equal(p.received, 300, 'no packet lost');
+  // Tolerance: timers fire on whole milliseconds, so each direction may add up to ~1.5 ms.
+  t.ok(Math.abs(p.avg - 40) <= 3, `mean RTT ${p.avg} ms is 40 ms ± 3`);
+  // A busy machine can run a timer late now and then: the bound is on the 95th percentile.
+  const p95 = p.rtts[Math.floor(0.95 * (p.rtts.length - 1))];
+  t.ok(p.min >= 35 - 0.5 && p95 <= 45 + 2, `RTT stays within 40 ± 5 ms of jitter (min ${p.min}, p95 ${p95}, max ${p.max} ms)`);
+  // Uniform ±5 ms has a standard deviation of 2.9 ms.
+  t.ok(p.mdev >= 1.5 && p.mdev <= 4.5, `RTT varies as ±5 ms uniform jitter does (mdev ${p.mdev} ms)`);
+});
+
+t.test('random loss: 20% of 500 pings, and the emulator counts exactly those', async (t) => {
+  const up = await lab.emulate({ toward: 'server', args: ['--loss', '20'] });
+  let p: Ping;
+  let out = '';
+  try {
+    p = await ping(500, 0.005);
+  } finally {
+    out = await up.stop();
+  }
+  t.comment(out.trim());
+  const lostShare = (100 * (p.sent - p.received)) / p.sent;
+  // Binomial(500, 0.2) has a standard deviation of 1.8 points: ±6 is over 3 of them.
+  t.ok(Math.abs(lostShare - 20) <= 6, `loss ${lostShare.toFixed(1)}% is 20% ± 6`);
+  t.equal(figure(out, /(\d+) lost/), p.sent - p.received, 'the emulator lost exactly the pings that went missing');
+});
+
+t.test('Gilbert-Elliott bursts: losses come in runs', async (t) => {
+  const up = await lab.emulate({ toward: 'server', args: ['--burst', '0.05,0.5', '--seed', '7'] });
+  let p: Ping;
+  let out = '';
+  try {
+    p = await ping(1000, 0.003);
+  } finally {
+    out = await up.stop();
+  }
+  t.comment(out.trim());
+  const lostShare = (100 * (p.sent - p.received)) / p.sent;
+  // Stationary loss enter/(enter+exit) = 9.1%; mean run 1/exit = 2 packets.
+  t.ok(lostShare >= 4 && lostShare <= 15, `loss ${lostShare.toFixed(1)}% near the expected 9.1%`);
+  t.equal(figure(out, /(\d+) in bursts/), p.sent - p.received, 'every loss was a burst loss');
+  const meanRun = figure(out, /mean length ([\d.]+) packets/);
+  t.ok(meanRun >= 1.4 && meanRun <= 3, `mean burst ${meanRun} packets near the expected 2`);
+});
+
+t.test('rate: iperf3 through a 20 Mbit/s link', async (t) => {
+  const server = lab.spawn('server', 'iperf3', ['-s', '-1', '-p', '5301']);
+  t.teardown(() => server.kill());
+  await lab.waitForListen('server', 5301);
+  const up = await lab.emulate({ toward: 'server', args: ['--rate', '20'] });
+  let mbit = 0;
+  let out = '';
+  try {
+    const json = await lab.run('client', 'iperf3', ['-c', lab.server.v4, '-p', '5301', '-t', '4', '-O', '1', '-J'], { timeoutMs: 60_000 });
+    mbit = (JSON.parse(json) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+  } finally {
+    out = await up.stop();
+  }
+  t.comment(out.trim());
+  // 20 Mbit/s of 1500-byte IP packets carry 1448 bytes of TCP payload each: 19.3 Mbit/s; ±10%.
+  t.ok(mbit >= 17.4 && mbit <= 21.2, `iperf3 received ${mbit.toFixed(2)} Mbit/s`);
+  t.match(out, /rate 20 Mbit\/s: max backlog \d+ packets/);
+});
+
+t.test('bad flags, a busy queue and missing privileges: one line and a status', async (t) => {
+  const emulate = (args: string[], pre: string[] = []) => {
+    const [cmd, ...rest] = [...pre, PROXY_BIN, 'emulate', ...args];
+    return lab.exec('router', cmd, rest, { timeoutMs: 20_000 });
+  };
+  const cases: [string[], RegExp][] = [
+    [['--delay', '5'], /--queue N is required/],
+    [['--queue', '0', '--loss', '120'], /--loss: '120' is not a number from 0 to 100/],
+    [['--queue', '0', '--burst', '5,50'], /P_ENTER must be a probability in \[0, 1\], got 5 \(for a percentage write 5%\)/],
+    [['--queue', '0', '--burst', '0.1'], /--burst must be P_ENTER,P_EXIT/],
+    [['--queue', '0', '--rate', 'fast'], /--rate: 'fast' is not a number/],
+    [['--queue', '0', '--jitter', '-3'], /--jitter/],
+    [['--queue', '0', '--frobnicate'], /Unknown argument: frobnicate/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await emulate(args);
+    t.equal(r.code, 64, `${args.join(' ')}: exit 64`);
+    t.match(r.stderr, re, `${args.join(' ')}: ${r.stderr.trim()}`);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  const holder = await lab.emulate({ toward: 'server', queue: 9, args: [] });
+  try {
+    const busy = await emulate(['--queue', '9']);
+    t.equal(busy.code, 69, 'a queue bound elsewhere: exit 69');
+    t.match(busy.stderr, /queue 9 is already bound by another socket/);
+  } finally {
+    await holder.stop();
+  }
+  const denied = await emulate(['--queue', '10'], ['setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin']);
+  t.equal(denied.code, 77, 'without CAP_NET_ADMIN: exit 77');
+  t.match(denied.stderr, /EPERM.*needs CAP_NET_ADMIN/);
+  const help = await emulate(['--help']);
+  t.equal(help.code, 0);
+  for (const flag of ['--queue', '--delay', '--jitter', '--loss', '--burst', '--rate']) t.match(help.stdout, flag);
+});
