@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian machine, skipping what is there:
-# the network tools (apt), the npm packages (npm ci) and the build (addon + TypeScript).
+# the network tools and build headers (apt), the npm packages (npm ci) and the build (addon + TypeScript).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,10 @@ for pair in ip:iproute2 ss:iproute2 nft:nftables iptables:iptables iperf3:iperf3
             dpkg-buildpackage:dpkg-dev dh:debhelper help2man:help2man lintian:lintian fakeroot:fakeroot \
             systemd-analyze:systemd setpriv:util-linux; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+# Headers the addon's NFQUEUE binding builds against.
+for pair in libnetfilter_queue/libnetfilter_queue.h:libnetfilter-queue-dev libmnl/libmnl.h:libmnl-dev; do
+  [ -f "/usr/include/${pair%%:*}" ] || missing+=("${pair#*:}")
 done
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then

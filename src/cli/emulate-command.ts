@@ -99,7 +99,10 @@ export async function runEmulateCommand(argv: string[]): Promise<number> {
   const random = seed === undefined ? Math.random : seededRandom(wholeNumber(seed, '--seed', 0, 0xffffffff));
   let emulator: Emulator;
   try {
-    emulator = new Emulator(settings, { queue, maxLen, onHandlerError: (err) => process.stderr.write(`tcp-intercept emulate: ${String(err)}\n`) }, random);
+    const warn = (text: string): boolean => process.stderr.write(`tcp-intercept emulate: ${text}\n`);
+    emulator = new Emulator(settings, { queue, maxLen, onHandlerError: (err) => warn(String(err)) }, random, () =>
+      warn('warning: packets of this host\'s own sockets are queued; while held they count against TCP Small Queues, ' +
+        'which throttles those connections to a few packets per delay. Emulate on a host that only forwards.'));
   } catch (err) {
     throw bindError(err, queue);
   }

@@ -1,7 +1,7 @@
 // The link emulator's packet path: each queued packet is dropped or held by the LinkModel's
 // decision and released, in arrival order, when its time comes. One timer, for the head of a
 // FIFO, since release times never decrease.
-import type { PacketBatch } from '../nfq/batch.js';
+import { Hook, type PacketBatch } from '../nfq/batch.js';
 import { PacketQueue, type PacketQueueStats, type QueueOptions } from '../nfq/queue.js';
 import { LinkModel, type LinkSettings, type LinkStats } from './link-model.js';
 
@@ -17,8 +17,12 @@ export class Emulator {
   #timer: NodeJS.Timeout | null = null;
   #timerDue = Infinity;
 
-  constructor(settings: LinkSettings, queue: QueueOptions, random: () => number = Math.random) {
+  #onLocalPacket: (() => void) | null;
+
+  /** onLocalPacket: told once when a packet of this host's own sockets is queued. */
+  constructor(settings: LinkSettings, queue: QueueOptions, random: () => number = Math.random, onLocalPacket?: () => void) {
     this.model = new LinkModel(settings, random);
+    this.#onLocalPacket = onLocalPacket ?? null;
     this.queue = new PacketQueue(queue, (batch) => this.#admit(batch));
   }
 
@@ -40,6 +44,10 @@ export class Emulator {
   #admit(batch: PacketBatch): void {
     const now = performance.now();
     for (let i = 0; i < batch.length; i++) {
+      if (this.#onLocalPacket && batch.inputInterface(i) === 0 && (batch.hook(i) === Hook.OUTPUT || batch.hook(i) === Hook.POSTROUTING)) {
+        this.#onLocalPacket();
+        this.#onLocalPacket = null;
+      }
       const fate = this.model.admit(now, batch.originalLength(i));
       if (typeof fate === 'string') batch.drop(i);
       else if (fate <= now + EARLY_MS && this.waiting === 0) batch.accept(i);

@@ -11,8 +11,8 @@ const SECONDS = 3;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const gbit = (bps: number): string => `${(bps / 1e9).toFixed(2)} Gbit/s`;
 
-async function iperf(lab: Lab, port: number): Promise<number> {
-  const out = await lab.run('client', 'iperf3', ['-c', lab.server.v4, '-p', String(port), '-t', String(SECONDS), '-J'], { timeoutMs: 60_000 });
+async function iperf(lab: Lab, port: number, seconds = SECONDS): Promise<number> {
+  const out = await lab.run('client', 'iperf3', ['-c', lab.server.v4, '-p', String(port), '-t', String(seconds), '-J'], { timeoutMs: 60_000 });
   return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
 }
 
@@ -26,7 +26,7 @@ async function legAlgorithms(lab: Lab): Promise<{ client: string; server: string
 }
 
 async function main(): Promise<void> {
-  const lab = await Lab.create({ tag: 'demo', id: 40 });
+  const lab = await Lab.create({ tag: 'demo', id: 40, routers: 2 });
   try {
     console.log('tcp-intercept demo');
     console.log(`  client ${lab.client.v4} / ${lab.client.v6}`);
@@ -71,10 +71,26 @@ async function main(): Promise<void> {
       console.log(`         the server saw the connection coming from ${seen?.remote} (the client's own address)`);
     }
 
+    console.log('\n3. A long, lossy link beyond the router: tcp-intercept emulate, in a second router, adds 50 ms');
+    console.log('   and 1% loss toward the server. End to end, the client\'s cubic sees the loss; through');
+    console.log('   tcp-intercept, only the server leg crosses the bad link, and it runs bbr.');
+    const link = await lab.emulate({ router: 1, toward: 'server', args: ['--delay', '50', '--loss', '1', '--seed', '1'] });
+    try {
+      await lab.removeIntercept();
+      const slowPlain = await iperf(lab, 5301, 6);
+      await lab.intercept({ port: 5000 });
+      const slowProxied = await iperf(lab, 5302, 6);
+      console.log(`   iperf3 6 s: plain forwarding ${(slowPlain / 1e6).toFixed(1)} Mbit/s, through tcp-intercept ${(slowProxied / 1e6).toFixed(1)} Mbit/s`);
+    } finally {
+      const report = await link.stop();
+      console.log('   the emulator\'s report:');
+      for (const line of report.trim().split('\n').slice(1)) console.log(`     ${line}`);
+    }
+
     proxy.kill('SIGTERM');
     await proxy.exited;
     const closes = proxy.stdout().split('\n').filter((l) => / info close /.test(l));
-    console.log(`\n3. tcp-intercept logged ${closes.length} connections; the last two:`);
+    console.log(`\n4. tcp-intercept logged ${closes.length} connections; the last two:`);
     for (const line of closes.slice(-2)) console.log(`   ${line}`);
   } finally {
     await lab.destroy();

@@ -348,8 +348,9 @@ export class Lab {
 
   /**
    * Starts `tcp-intercept emulate` in a router on the packets leaving it toward one side, the
-   * way netem sits on an egress interface: forwarded packets and the router's own (a proxy's
-   * legs) alike. stop() ends it, removes its rules and returns what it printed.
+   * way netem sits on an egress interface. Use a router that only forwards: the packets of its
+   * own TCP sockets (a proxy's legs) would be throttled by TCP Small Queues while held.
+   * stop() ends it, removes its rules and returns what it printed.
    */
   async emulate(opts: EmulateOptions): Promise<EmulatedLink> {
     const r = opts.router ?? 0;
