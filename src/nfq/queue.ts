@@ -107,14 +107,3 @@ function bind(queue: number, config: QueueConfig, onBatch: (count: number, area:
     throw Object.assign(new Error(`queue ${queue} is already bound by another socket (netlink port ${owner.portId})`), { code: 'EBUSY' });
   }
 }
-
-/** "3" or "0-3" (a queue-balance range) as queue numbers. */
-export function parseQueueRange(text: string): number[] {
-  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
-  const first = m ? Number(m[1]) : NaN;
-  const last = m?.[2] !== undefined ? Number(m[2]) : first;
-  if (!(first <= last && last <= 0xffff)) {
-    throw new RangeError(`queue must be a number or a range like 0-3 within 0..65535, got '${text}'`);
-  }
-  return Array.from({ length: last - first + 1 }, (_, k) => first + k);
-}
