@@ -9,6 +9,7 @@
         "addon/event-record.cc",
         "addon/notify.cc",
         "addon/config-parse.cc",
+        "addon/js-fields.cc",
         "addon/pipe-pool.cc",
         "addon/tsock.cc",
         "addon/leg-options.cc",

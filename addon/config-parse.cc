@@ -2,23 +2,15 @@
 
 #include <string>
 
+#include "js-fields.h"
+
 namespace {
 
-Napi::Value field(const Napi::Object& o, const char* name, napi_valuetype type) {
-  Napi::Value v = o.Get(name);
-  if (v.Type() != type) {
-    throw Napi::TypeError::New(o.Env(), std::string("engine config: '") + name + "' has the wrong type");
-  }
-  return v;
-}
+constexpr const char* kWhat = "engine config";
 
-uint32_t u32(const Napi::Object& o, const char* name) {
-  return field(o, name, napi_number).As<Napi::Number>().Uint32Value();
-}
-
-bool flag(const Napi::Object& o, const char* name) {
-  return field(o, name, napi_boolean).As<Napi::Boolean>().Value();
-}
+Napi::Value field(const Napi::Object& o, const char* name, napi_valuetype type) { return js_field(o, kWhat, name, type); }
+uint32_t u32(const Napi::Object& o, const char* name) { return js_u32(o, kWhat, name); }
+bool flag(const Napi::Object& o, const char* name) { return js_bool(o, kWhat, name); }
 
 leg_options leg(const Napi::Object& o, const char* name) {
   Napi::Object l = field(o, name, napi_object).As<Napi::Object>();

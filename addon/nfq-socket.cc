@@ -92,25 +92,15 @@ int nfq_socket::request(void* buf, const char** step, const char* what) {
   uint32_t seq = nlh->nlmsg_seq = ++seq_;
   if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return -errno;
   int result = 1;
+  packets_.clear();
   while (result == 1) {
     ssize_t n = mnl_socket_recvfrom(nl_, area_.data(), area_.size());
     if (n < 0) {
       if (errno == ENOBUFS) continue;
       return -errno;
     }
-    int len = static_cast<int>(n);
-    for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(area_.data()); mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-      if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == seq) {
-        result = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
-      } else if (is_packet(m) && same_queue(m, num_)) {
-        nlattr* attr[NFQA_MAX + 1] = {};
-        if (nfq_nlmsg_parse(m, attr) >= 0 && attr[NFQA_PACKET_HDR]) {
-          auto* ph = static_cast<nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
-          append_verdict(ntohl(ph->packet_id), NF_ACCEPT, false, 0, nullptr, 0);
-          stats_.accepted++;
-        }
-      }
-    }
+    read_messages(area_.data(), static_cast<int>(n), seq, &result);
+    accept_received();
   }
   flush();
   return result;
@@ -138,47 +128,51 @@ int nfq_socket::receive() {
     stats_.recv_errors++;
     return -errno;
   }
-  for (int i = 0; i < n; i++) {
-    uint8_t* base = area_.data() + i * slot_size_;
-    int len = static_cast<int>(msgs_[i].msg_len);
-    for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(base); mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-      if (m->nlmsg_type == NLMSG_ERROR) {
-        int err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
-        if (err) {
-          stats_.verdict_errors++;
-          stats_.last_error = -err;
-        }
-        continue;
-      }
-      if (!is_packet(m) || !same_queue(m, num_)) continue;
-      nlattr* attr[NFQA_MAX + 1] = {};
-      if (nfq_nlmsg_parse(m, attr) < 0 || !attr[NFQA_PACKET_HDR]) continue;
-      auto* ph = static_cast<nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
-      nfq_packet p{};
-      p.id = ntohl(ph->packet_id);
-      if (attr[NFQA_PAYLOAD]) {
-        p.offset = static_cast<uint32_t>(static_cast<uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])) - area_.data());
-        p.length = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
-      }
-      p.orig_length = be32_attr(attr, NFQA_CAP_LEN, p.length);
-      p.mark = be32_attr(attr, NFQA_MARK);
-      p.indev = be32_attr(attr, NFQA_IFINDEX_INDEV);
-      p.outdev = be32_attr(attr, NFQA_IFINDEX_OUTDEV);
-      uint32_t skb = be32_attr(attr, NFQA_SKB_INFO);
-      uint32_t flags = (skb & NFQA_SKB_GSO ? NFQ_GSO : 0) | (skb & NFQA_SKB_CSUMNOTREADY ? NFQ_CSUM_NOT_READY : 0) |
-                       (skb & NFQA_SKB_CSUM_NOTVERIFIED ? NFQ_CSUM_NOT_VERIFIED : 0) |
-                       (p.orig_length > p.length ? NFQ_TRUNCATED : 0);
-      p.info = ntohs(ph->hw_protocol) | static_cast<uint32_t>(ph->hook) << 16 | flags << 24;
-      packets_.push_back(p);
-      stats_.packets++;
-      stats_.bytes += p.orig_length;
-      if (flags & NFQ_GSO) stats_.gso++;
-      if (flags & NFQ_CSUM_NOT_READY) stats_.csum_not_ready++;
-      if (flags & NFQ_TRUNCATED) stats_.truncated++;
-    }
-  }
+  for (int i = 0; i < n; i++) read_messages(area_.data() + i * slot_size_, static_cast<int>(msgs_[i].msg_len), 0, nullptr);
   if (!packets_.empty()) stats_.batches++;
   return static_cast<int>(packets_.size());
+}
+
+// Packets go to packets_; an error message answering <ack_seq> goes to *ack, any other error is
+// a refused verdict.
+void nfq_socket::read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ack) {
+  for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(base); mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+    if (m->nlmsg_type == NLMSG_ERROR) {
+      int err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+      if (ack && m->nlmsg_seq == ack_seq) {
+        *ack = err;
+      } else if (err) {
+        stats_.verdict_errors++;
+        stats_.last_error = -err;
+      }
+      continue;
+    }
+    if (!is_packet(m) || !same_queue(m, num_)) continue;
+    nlattr* attr[NFQA_MAX + 1] = {};
+    if (nfq_nlmsg_parse(m, attr) < 0 || !attr[NFQA_PACKET_HDR]) continue;
+    auto* ph = static_cast<nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
+    nfq_packet p{};
+    p.id = ntohl(ph->packet_id);
+    if (attr[NFQA_PAYLOAD]) {
+      p.offset = static_cast<uint32_t>(static_cast<uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])) - area_.data());
+      p.length = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+    }
+    p.orig_length = be32_attr(attr, NFQA_CAP_LEN, p.length);
+    p.mark = be32_attr(attr, NFQA_MARK);
+    p.indev = be32_attr(attr, NFQA_IFINDEX_INDEV);
+    p.outdev = be32_attr(attr, NFQA_IFINDEX_OUTDEV);
+    uint32_t skb = be32_attr(attr, NFQA_SKB_INFO);
+    uint32_t flags = (skb & NFQA_SKB_GSO ? NFQ_GSO : 0) | (skb & NFQA_SKB_CSUMNOTREADY ? NFQ_CSUM_NOT_READY : 0) |
+                     (skb & NFQA_SKB_CSUM_NOTVERIFIED ? NFQ_CSUM_NOT_VERIFIED : 0) |
+                     (p.orig_length > p.length ? NFQ_TRUNCATED : 0);
+    p.info = ntohs(ph->hw_protocol) | static_cast<uint32_t>(ph->hook) << 16 | flags << 24;
+    packets_.push_back(p);
+    stats_.packets++;
+    stats_.bytes += p.orig_length;
+    if (flags & NFQ_GSO) stats_.gso++;
+    if (flags & NFQ_CSUM_NOT_READY) stats_.csum_not_ready++;
+    if (flags & NFQ_TRUNCATED) stats_.truncated++;
+  }
 }
 
 void nfq_socket::settle(const uint8_t* codes, uint8_t fallback) {
@@ -254,6 +248,12 @@ void nfq_socket::release_held() {
   held_.clear();
   stats_.held = 0;
   flush();
+}
+
+void nfq_socket::accept_received() {
+  for (const nfq_packet& p : packets_) append_verdict(p.id, NF_ACCEPT, false, 0, nullptr, 0);
+  stats_.accepted += packets_.size();
+  packets_.clear();
 }
 
 void nfq_socket::append_verdict(uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data,

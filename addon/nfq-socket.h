@@ -88,6 +88,8 @@ class nfq_socket {
   int configure(const char** step);
   int request(void* buf, const char** step, const char* what);
   void release_held();
+  void read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ack);
+  void accept_received();
   void append_verdict(uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
   void append_batch_verdict(uint32_t last_id, uint32_t verdict);
   void read_errors(const uint8_t* data, size_t len);

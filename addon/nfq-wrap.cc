@@ -2,25 +2,13 @@
 
 #include <string.h>
 
-#include <string>
-
+#include "js-fields.h"
 #include "sys-error.h"
 
 namespace {
 
 constexpr int kRoundsPerWakeup = 16;   // batches read before giving the loop back
-
-uint32_t u32_field(const Napi::Object& o, const char* name) {
-  Napi::Value v = o.Get(name);
-  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("queue config: '") + name + "' must be a number");
-  return v.As<Napi::Number>().Uint32Value();
-}
-
-bool bool_field(const Napi::Object& o, const char* name) {
-  Napi::Value v = o.Get(name);
-  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("queue config: '") + name + "' must be a boolean");
-  return v.As<Napi::Boolean>().Value();
-}
+constexpr const char* kWhat = "queue config";
 
 }  // namespace
 
@@ -41,15 +29,15 @@ nfq_wrap::nfq_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<nfq_wrap>(
   if (num > 0xffff) throw Napi::RangeError::New(env, "queue number must be in 0..65535");
   Napi::Object o = info[1].As<Napi::Object>();
   nfq_config cfg;
-  cfg.max_len = u32_field(o, "maxLen");
-  cfg.copy_range = u32_field(o, "copyRange");
-  cfg.gso = bool_field(o, "gso");
-  cfg.fail_open = bool_field(o, "failOpen");
-  cfg.rcvbuf = u32_field(o, "rcvbuf");
-  cfg.batch = u32_field(o, "batch");
+  cfg.max_len = js_u32(o, kWhat, "maxLen");
+  cfg.copy_range = js_u32(o, kWhat, "copyRange");
+  cfg.gso = js_bool(o, kWhat, "gso");
+  cfg.fail_open = js_bool(o, kWhat, "failOpen");
+  cfg.rcvbuf = js_u32(o, kWhat, "rcvbuf");
+  cfg.batch = js_u32(o, kWhat, "batch");
   if (cfg.copy_range == 0 || cfg.copy_range > 0xffff || cfg.batch == 0 || cfg.batch > 1024)
     throw Napi::RangeError::New(env, "queue config: copyRange must be in 1..65535 and batch in 1..1024");
-  fallback_ = bool_field(o, "fallbackDrop") ? NFQ_V_DROP : NFQ_V_ACCEPT;
+  fallback_ = js_bool(o, kWhat, "fallbackDrop") ? NFQ_V_DROP : NFQ_V_ACCEPT;
 
   auto p = std::make_unique<poller>(cfg);
   const char* step = "";

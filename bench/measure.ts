@@ -6,14 +6,15 @@ import type { Lab } from '../src/lab/lab.js';
 export const TCPBENCH = fileURLToPath(new URL('../../bench/build/tcpbench', import.meta.url));
 const CLK_TCK = 100;
 
-export interface Bulk { bitsPerSecond: number; bytes: number }
+export interface Bulk { bitsPerSecond: number; bytes: number; seconds: number; retransmits: number }
 
 export async function iperf(lab: Lab, port: number, o: { streams: number; reverse: boolean; seconds: number }): Promise<Bulk> {
-  const args = ['-c', lab.server.v4, '-p', String(port), '-t', String(o.seconds), '-P', String(o.streams), '-J'];
+  const args = ['-c', lab.server.v4, '-p', String(port), '-t', String(o.seconds), '-P', String(o.streams), '-J', '--connect-timeout', '5000'];
   if (o.reverse) args.push('-R');
   const out = await lab.run('client', 'iperf3', args, { timeoutMs: (o.seconds + 30) * 1000 });
-  const r = (JSON.parse(out) as { end: { sum_received: { bits_per_second: number; bytes: number } } }).end.sum_received;
-  return { bitsPerSecond: r.bits_per_second, bytes: r.bytes };
+  type Sums = { sum_received: { bits_per_second: number; bytes: number; seconds: number }; sum_sent: { retransmits?: number } };
+  const { sum_received: r, sum_sent: sent } = (JSON.parse(out) as { end: Sums }).end;
+  return { bitsPerSecond: r.bits_per_second, bytes: r.bytes, seconds: r.seconds, retransmits: sent.retransmits ?? 0 };
 }
 
 export interface ConnRate { connections: number; failures: number; rate: number; p50Us: number; p99Us: number }

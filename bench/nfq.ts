@@ -16,7 +16,7 @@ import { availableParallelism, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../src/lab/lab.js';
 import type { PacketQueueStats } from '../src/nfq/queue.js';
-import { cpuSeconds } from './measure.js';
+import { cpuSeconds, iperf as measureIperf, type Bulk } from './measure.js';
 import { median } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -59,14 +59,8 @@ interface Sample {
   ratio?: number;
 }
 
-interface Iperf { bitsPerSecond: number; bytes: number; seconds: number; retransmits: number }
-
-async function iperf(lab: Lab, reverse: boolean, seconds: number): Promise<Iperf> {
-  const args = ['-c', lab.server.v4, '-p', String(PORT), '-t', String(seconds), '-J', '--connect-timeout', '5000'];
-  if (reverse) args.push('-R');
-  const out = await lab.run('client', 'iperf3', args, { timeoutMs: (seconds + 30) * 1000 });
-  const end = (JSON.parse(out) as { end: { sum_received: { bits_per_second: number; bytes: number; seconds: number }; sum_sent: { retransmits?: number } } }).end;
-  return { bitsPerSecond: end.sum_received.bits_per_second, bytes: end.sum_received.bytes, seconds: end.sum_received.seconds, retransmits: end.sum_sent.retransmits ?? 0 };
+function iperf(lab: Lab, reverse: boolean, seconds: number): Promise<Bulk> {
+  return measureIperf(lab, PORT, { streams: 1, reverse, seconds });
 }
 
 async function queueRule(lab: Lab, action: '-A' | '-D'): Promise<void> {
@@ -79,7 +73,7 @@ async function measure(lab: Lab, config: Config, reverse: boolean): Promise<Samp
     return { gbps: r.bitsPerSecond / 1e9, retransmits: r.retransmits };
   }
   const proc = lab.spawn('router', process.execPath, [...process.execArgv, ACCEPT, JSON.stringify(config.queue)]);
-  let r: Iperf, cpu: number;
+  let r: Bulk, cpu: number;
   try {
     await proc.waitForOutput(/^ready$/m, 20_000);
     const pid = proc.child.pid ?? 0;

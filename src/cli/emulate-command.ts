@@ -7,6 +7,7 @@ import { decimal, wholeNumber } from '../config/numbers.js';
 import { Emulator } from '../emulate/emulator.js';
 import { formatLinkStats, parseBurst, validateLinkSettings, type LinkSettings } from '../emulate/link-model.js';
 import { seededRandom } from '../emulate/seeded-random.js';
+import { argLast, failAsUsage } from './arg-values.js';
 import { EX_NOPERM, EX_UNAVAILABLE, StartupError, TiError, UsageError } from '../errors.js';
 import type { PacketQueueStats } from '../nfq/queue.js';
 
@@ -33,17 +34,12 @@ function parse(argv: string[]) {
     .help('help')
     .alias('help', 'h')
     .strict()
-    .fail((message, err) => {
-      if (err instanceof TiError) throw err;
-      throw new UsageError((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; '));
-    })
+    .fail((message, err) => failAsUsage(message, err))
     .parseSync();
 }
 
-const last = (v: unknown): string | undefined => (v === undefined ? undefined : ([] as unknown[]).concat(v).map(String).pop());
-
 function settingsFrom(args: ReturnType<typeof parse>): LinkSettings {
-  const burstText = last(args.burst);
+  const burstText = argLast(args.burst);
   let burst = null;
   if (burstText !== undefined) {
     try {
@@ -52,14 +48,14 @@ function settingsFrom(args: ReturnType<typeof parse>): LinkSettings {
       throw new UsageError((err as Error).message);
     }
   }
-  const rate = last(args.rate);
+  const rate = argLast(args.rate);
   const settings: LinkSettings = {
-    delayMs: decimal(last(args.delay), '--delay', 0, DAY_MS),
-    jitterMs: decimal(last(args.jitter), '--jitter', 0, DAY_MS),
-    lossPercent: decimal(last(args.loss), '--loss', 0, 100),
+    delayMs: decimal(argLast(args.delay), '--delay', 0, DAY_MS),
+    jitterMs: decimal(argLast(args.jitter), '--jitter', 0, DAY_MS),
+    lossPercent: decimal(argLast(args.loss), '--loss', 0, 100),
     burst,
     rateMbit: rate === undefined ? null : decimal(rate, '--rate', 0.001, 1e6),
-    limit: wholeNumber(last(args.limit), '--limit', 1, 1 << 24),
+    limit: wholeNumber(argLast(args.limit), '--limit', 1, 1 << 24),
   };
   const problem = validateLinkSettings(settings);
   if (problem) throw new UsageError(problem);
@@ -90,12 +86,12 @@ function bindError(err: unknown, queue: number): TiError {
 export async function runEmulateCommand(argv: string[]): Promise<number> {
   const args = parse(argv);
   if (args._.length > 0) throw new UsageError(`emulate: unexpected argument '${String(args._[0])}'`);
-  const queueText = last(args.queue);
+  const queueText = argLast(args.queue);
   if (queueText === undefined) throw new UsageError('emulate: --queue N is required');
   const queue = wholeNumber(queueText, '--queue', 0, 65535);
   const settings = settingsFrom(args);
-  const maxLen = wholeNumber(last(args.queueMaxlen), '--queue-maxlen', 1, 1 << 24);
-  const seed = last(args.seed);
+  const maxLen = wholeNumber(argLast(args.queueMaxlen), '--queue-maxlen', 1, 1 << 24);
+  const seed = argLast(args.seed);
   const random = seed === undefined ? Math.random : seededRandom(wholeNumber(seed, '--seed', 0, 0xffffffff));
   let emulator: Emulator;
   try {

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { loadProxyOptions } from '../config/load-options.js';
 import { TiError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
+import { argLast, failAsUsage } from './arg-values.js';
 import { runEmulateCommand } from './emulate-command.js';
 import { runRulesCommand } from './rules-command.js';
 import { defineRunOptions, givenOptions } from './run-options.js';
@@ -30,10 +31,7 @@ function parse(argv: string[]) {
     .alias('help', 'h')
     .strict()
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((message, err) => {
-      if (err instanceof TiError) throw err;
-      throw new UsageError(tidy((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; ')));
-    })
+    .fail((message, err) => failAsUsage(message, err, tidy))
     .parseSync();
 }
 
@@ -50,7 +48,7 @@ async function main(): Promise<number> {
   }
   if (args._.length > 0) throw new UsageError(`unexpected argument '${String(args._[0])}'`);
   const given = givenOptions(args as Record<string, unknown>);
-  const configFile = args.config === undefined ? null : String(([] as unknown[]).concat(args.config).pop());
+  const configFile = argLast(args.config) ?? null;
   const load = () => loadProxyOptions(given, configFile, process.env, addon());
   const { options } = load();
   const worker = process.env[WORKER_ENV];

@@ -4,13 +4,12 @@
 import yargs from 'yargs';
 import { loadProxyOptions } from '../config/load-options.js';
 import { wholeNumber } from '../config/numbers.js';
-import { StartupError, TiError, UsageError } from '../errors.js';
+import { StartupError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { Exec } from '../rules/exec.js';
+import { argLast, argList, failAsUsage } from './arg-values.js';
 import { parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
 import { defaultBackend, installRules, removeRules, rulesStatus } from '../rules/rules.js';
-
-const list = (v: unknown): string[] => (v === undefined ? [] : ([] as unknown[]).concat(v).map(String));
 
 function parse(argv: string[]) {
   return yargs(argv)
@@ -31,10 +30,7 @@ function parse(argv: string[]) {
     .help('help')
     .alias('help', 'h')
     .strictOptions()
-    .fail((message, err) => {
-      if (err instanceof TiError) throw err;
-      throw new UsageError((message ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, '; '));
-    })
+    .fail((message, err) => failAsUsage(message, err))
     .parseSync();
 }
 
@@ -50,20 +46,19 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
   if (!['install', 'remove', 'status'].includes(action) || args._.length > 1) {
     throw new UsageError(`rules: say install, remove or status${action ? ` (not '${args._.join(' ')}')` : ''}`);
   }
-  const last = (v: unknown): string | undefined => (v === undefined ? undefined : list(v).pop());
   const exec = new Exec(args.dryRun);
-  const backend = last(args.backend) ?? (await defaultBackend(exec));
+  const backend = argLast(args.backend) ?? (await defaultBackend(exec));
   if (backend !== 'nft' && backend !== 'iptables') throw new UsageError(`--backend: '${backend}' is not one of nft, iptables`);
   const options: RuleOptions = {
     backend,
-    port: action === 'install' ? listenPort(last(args.port), last(args.config)) : 0,
-    interfaces: parseInterfaces(list(args.interface), '--interface'),
-    ports: parsePorts(list(args.ports), '--ports'),
-    excludePorts: parsePorts(list(args.excludePorts), '--exclude-ports'),
-    excludeSources: parseNetworks(list(args.excludeSource), '--exclude-source'),
-    excludeDestinations: parseNetworks(list(args.excludeDestination), '--exclude-destination'),
-    fwmark: wholeNumber(last(args.fwmark), '--fwmark', 1, 0xffffffff),
-    table: wholeNumber(last(args.table), '--table', 1, 0xfffffffe),
+    port: action === 'install' ? listenPort(argLast(args.port), argLast(args.config)) : 0,
+    interfaces: parseInterfaces(argList(args.interface), '--interface'),
+    ports: parsePorts(argList(args.ports), '--ports'),
+    excludePorts: parsePorts(argList(args.excludePorts), '--exclude-ports'),
+    excludeSources: parseNetworks(argList(args.excludeSource), '--exclude-source'),
+    excludeDestinations: parseNetworks(argList(args.excludeDestination), '--exclude-destination'),
+    fwmark: wholeNumber(argLast(args.fwmark), '--fwmark', 1, 0xffffffff),
+    table: wholeNumber(argLast(args.table), '--table', 1, 0xfffffffe),
   };
   try {
     if (action === 'status') {

@@ -1,7 +1,7 @@
 // The link emulator's packet path: each queued packet is dropped or held by the LinkModel's
 // decision and released, in arrival order, when its time comes. One timer, for the head of a
 // FIFO, since release times never decrease.
-import { Hook, type PacketBatch } from '../nfq/batch.js';
+import type { PacketBatch } from '../nfq/batch.js';
 import { PacketQueue, type PacketQueueStats, type QueueOptions } from '../nfq/queue.js';
 import { LinkModel, type LinkSettings, type LinkStats } from './link-model.js';
 
@@ -44,7 +44,8 @@ export class Emulator {
   #admit(batch: PacketBatch): void {
     const now = performance.now();
     for (let i = 0; i < batch.length; i++) {
-      if (this.#onLocalPacket && batch.inputInterface(i) === 0 && (batch.hook(i) === Hook.OUTPUT || batch.hook(i) === Hook.POSTROUTING)) {
+      // Only this host's own packets come without an input interface.
+      if (this.#onLocalPacket && batch.inputInterface(i) === 0) {
         this.#onLocalPacket();
         this.#onLocalPacket = null;
       }

@@ -360,7 +360,7 @@ export class Lab {
     const queue = opts.queue ?? (opts.toward === 'server' ? 0 : 1);
     const rule = ['POSTROUTING', '-o', ifname, '-j', 'NFQUEUE', '--queue-num', `${queue}`, '--queue-bypass'];
     const rules = async (action: '-A' | '-D'): Promise<void> => {
-      for (const tool of ['iptables', 'ip6tables']) await runChecked('ip', execArgs(ns, tool, ['-t', 'mangle', action, ...rule]));
+      for (const tool of ['iptables', 'ip6tables']) await this.run(ns, tool, ['-t', 'mangle', action, ...rule]);
     };
     await rules('-A');
     const p = this.spawn(ns, TCP_INTERCEPT_BIN, ['emulate', '--queue', `${queue}`, ...opts.args]);

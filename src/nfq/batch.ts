@@ -20,9 +20,6 @@ export const PacketFlag = {
 /** Verdict codes shared with the addon (nfq_verdict_code). */
 export const Code = { DEFAULT: 0, ACCEPT: 1, DROP: 2, HELD: 3, DONE: 4 } as const;
 
-/** Netfilter hook numbers as NFQUEUE reports them. */
-export const Hook = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 } as const;
-
 export interface VerdictSink {
   verdict(id: number, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void;
 }
@@ -59,6 +56,7 @@ export class PacketBatch {
   inputInterface(i: number): number { return this.#word(i, Word.INDEV); }
   outputInterface(i: number): number { return this.#word(i, Word.OUTDEV); }
   hwProtocol(i: number): number { return this.#word(i, Word.INFO) & 0xffff; }
+  /** Netfilter hook: 0 prerouting, 1 input, 2 forward, 3 output, 4 postrouting. */
   hook(i: number): number { return (this.#word(i, Word.INFO) >>> 16) & 0xff; }
   flags(i: number): number { return this.#word(i, Word.INFO) >>> 24; }
   has(i: number, flag: number): boolean { return (this.flags(i) & flag) !== 0; }

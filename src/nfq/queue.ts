@@ -65,9 +65,9 @@ export class PacketQueue implements VerdictSink {
 
   /** The verdict of a held packet (or one with a new mark or replacement); sent with the others
    *  made in the same turn of the event loop. */
-  verdict(id: number, accept: boolean, opts: { mark?: number; packet?: Uint8Array } = {}): void {
+  verdict(id: number, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void {
     const q = this.#live();
-    q.verdict(id, accept ? 1 : 2, opts.mark ?? -1, opts.packet);
+    q.verdict(id, accept ? 1 : 2, opts?.mark ?? -1, opts?.packet);
     if (!this.#flushPending) {
       this.#flushPending = true;
       queueMicrotask(() => {

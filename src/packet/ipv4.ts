@@ -3,7 +3,7 @@ import { put16, u16 } from './bytes.js';
 import { checksum, pseudoHeaderSum, updateChecksum16, verifyRange } from './checksum.js';
 import { Reason } from './errors.js';
 import { ipv4Text } from './ip.js';
-import { ByteView } from './view.js';
+import { IpView } from './ip-view.js';
 
 /** Byte offsets of the header fields. */
 export const Ipv4Field = {
@@ -28,38 +28,10 @@ export const IPV4_FRAGMENT_MASK = 0x1fff;
 
 const F = Ipv4Field;
 
-export class Ipv4View extends ByteView {
-  /** End of the datagram in buf, set by check(): by total length, so link padding is left out. */
-  end = 0;
+export class Ipv4View extends IpView {
+  protected datagramLength(): number { return this.totalLength(); }
 
-  override wrap(buf: Buffer, off = 0, len = buf.length - off): this {
-    super.wrap(buf, off, len);
-    this.end = off;
-    return this;
-  }
-
-  /** Validates the header and total length against the bytes present. */
-  check(): number {
-    const r = this.checkHeader();
-    if (r !== 0) return r;
-    const total = this.totalLength();
-    if (total > this.len) return Reason.TRUNCATED;
-    this.end = this.off + total;
-    return 0;
-  }
-
-  /**
-   * check() for a packet quoted in an ICMP error: the header must be whole, but the datagram
-   * may be cut short, so end is where the quote or the datagram ends, whichever is first.
-   */
-  checkQuote(): number {
-    const r = this.checkHeader();
-    if (r !== 0) return r;
-    this.end = this.off + Math.min(this.totalLength(), this.len);
-    return 0;
-  }
-
-  private checkHeader(): number {
+  protected checkHeader(): number {
     const { buf, off, len } = this;
     if (len < IPV4_HEADER_LEN || off + len > buf.length) return Reason.TRUNCATED;
     if (buf[off] >> 4 !== 4) return Reason.BAD_VERSION;

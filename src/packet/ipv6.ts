@@ -4,7 +4,7 @@ import { put16, u16, u32 } from './bytes.js';
 import { pseudoHeaderSum } from './checksum.js';
 import { Reason } from './errors.js';
 import { IpProto, ipv6Text } from './ip.js';
-import { ByteView } from './view.js';
+import { IpView } from './ip-view.js';
 
 /** Byte offsets of the fixed header fields. */
 export const Ipv6Field = {
@@ -32,40 +32,17 @@ export const IPV6_FRAGMENT_HEADER_LEN = 8;
 
 const F = Ipv6Field;
 
-export class Ipv6View extends ByteView {
-  /** End of the datagram in buf, set by check(): by payload length, so link padding is left out. */
-  end = 0;
+export class Ipv6View extends IpView {
   private upperProto = 0;
   private upperOff = 0;
   private fragOff = 0;
   private fragMore = false;
   private fragIdent = -1;
 
-  override wrap(buf: Buffer, off = 0, len = buf.length - off): this {
-    super.wrap(buf, off, len);
-    this.end = off;
-    return this;
-  }
+  protected datagramLength(): number { return IPV6_HEADER_LEN + this.payloadLength(); }
+  protected override checkRest(): number { return this.walk(); }
 
-  /** Validates the header and payload length, then walks the extension headers. */
-  check(): number {
-    const r = this.checkHeader();
-    if (r !== 0) return r;
-    const total = IPV6_HEADER_LEN + this.payloadLength();
-    if (total > this.len) return Reason.TRUNCATED;
-    this.end = this.off + total;
-    return this.walk();
-  }
-
-  /** check() for a packet quoted in an ICMP error, which may be cut anywhere after the fixed header. */
-  checkQuote(): number {
-    const r = this.checkHeader();
-    if (r !== 0) return r;
-    this.end = this.off + Math.min(IPV6_HEADER_LEN + this.payloadLength(), this.len);
-    return this.walk();
-  }
-
-  private checkHeader(): number {
+  protected checkHeader(): number {
     const { buf, off, len } = this;
     if (len < IPV6_HEADER_LEN || off + len > buf.length) return Reason.TRUNCATED;
     if (buf[off] >> 4 !== 6) return Reason.BAD_VERSION;

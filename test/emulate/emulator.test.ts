@@ -2,20 +2,17 @@
 // few hundred packets, iperf3 rate; and its own account of what it did, against the same figures.
 import t from 'tap';
 import { Lab } from '../../src/lab/lab.js';
+import { parsePing, type PingResult } from '../helpers/ping.js';
 import { PROXY_BIN } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'emu', id: 19 });
 t.teardown(() => lab.destroy());
 
-interface Ping { sent: number; received: number; min: number; avg: number; max: number; mdev: number; rtts: number[] }
-
-async function ping(count: number, intervalS: number): Promise<Ping> {
+async function ping(count: number, intervalS: number): Promise<PingResult> {
   const out = (await lab.exec('client', 'ping', ['-c', `${count}`, '-i', `${intervalS}`, '-W', '2', lab.server.v4], { timeoutMs: 120_000 })).stdout;
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
-  const r = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/.exec(out);
-  if (!m || !r) throw new Error(`unexpected ping output:\n${out}`);
-  const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((x) => Number(x[1])).sort((a, b) => a - b);
-  return { sent: +m[1], received: +m[2], min: +r[1], avg: +r[2], max: +r[3], mdev: +r[4], rtts };
+  const p = parsePing(out);
+  if (Number.isNaN(p.sent) || Number.isNaN(p.avg)) throw new Error(`unexpected ping output:\n${out}`);
+  return p;
 }
 
 const figure = (out: string, re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
@@ -23,7 +20,7 @@ const figure = (out: string, re: RegExp): number => Number(re.exec(out)?.[1] ?? 
 t.test('delay and jitter: ping RTT over 300 packets', async (t) => {
   const up = await lab.emulate({ toward: 'server', args: ['--delay', '20', '--jitter', '5'] });
   const down = await lab.emulate({ toward: 'client', args: ['--delay', '20'] });
-  let p: Ping;
+  let p: PingResult;
   try {
     p = await ping(300, 0.02);
   } finally {
@@ -42,7 +39,7 @@ t.test('delay and jitter: ping RTT over 300 packets', async (t) => {
 
 t.test('random loss: 20% of 500 pings, and the emulator counts exactly those', async (t) => {
   const up = await lab.emulate({ toward: 'server', args: ['--loss', '20'] });
-  let p: Ping;
+  let p: PingResult;
   let out = '';
   try {
     p = await ping(500, 0.005);
@@ -58,7 +55,7 @@ t.test('random loss: 20% of 500 pings, and the emulator counts exactly those', a
 
 t.test('Gilbert-Elliott bursts: losses come in runs', async (t) => {
   const up = await lab.emulate({ toward: 'server', args: ['--burst', '0.05,0.5', '--seed', '7'] });
-  let p: Ping;
+  let p: PingResult;
   let out = '';
   try {
     p = await ping(1000, 0.003);

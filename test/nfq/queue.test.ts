@@ -4,6 +4,7 @@ import t, { type Test } from 'tap';
 import { streamSha256 } from '../../src/lab/stream.js';
 import { Lab, tcpPeerCommand, type LabProcess } from '../../src/lab/lab.js';
 import type { PacketQueueStats } from '../../src/nfq/queue.js';
+import { parsePing } from '../helpers/ping.js';
 
 type RunnerStats = PacketQueueStats & {
   parseErrors: number; keptLengthAfter: number; gsoSeen: number; maxLength: number; handlerErrorsSeen: number;
@@ -34,12 +35,6 @@ async function queueRules(action: '-A' | '-D', protocols: string[], extra: strin
       await lab.run('router', tool, [action, 'FORWARD', '-p', proto, '-j', 'NFQUEUE', '--queue-num', '0', ...extra]);
     }
   }
-}
-
-function pingCounts(out: string): { sent: number; received: number; avgMs: number } {
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
-  const rtt = /= [\d.]+\/([\d.]+)\//.exec(out);
-  return { sent: Number(m?.[1] ?? -1), received: Number(m?.[2] ?? -1), avgMs: Number(rtt?.[1] ?? NaN) };
 }
 
 function checkBookkeeping(t: Test, s: RunnerStats): void {
@@ -98,7 +93,7 @@ t.test('drop verdicts drop exactly the packets chosen', async (t) => {
   const stats = await withQueue('drop-odd-echo', {}, async () => {
     ping = (await lab.exec('client', 'ping', ['-c', '20', '-i', '0.01', '-W', '1', lab.server.v4])).stdout;
   });
-  const p = pingCounts(ping);
+  const p = parsePing(ping);
   t.equal(p.sent, 20);
   t.equal(p.received, 10, 'the 10 odd-numbered requests were dropped, the even ones answered');
   t.equal(stats.dropped, 10, 'ten drop verdicts');
@@ -112,10 +107,10 @@ t.test('held packets are released later by id', async (t) => {
   const stats = await withQueue('hold', { delayMs: 40 }, async () => {
     ping = (await lab.exec('client', 'ping', ['-c', '10', '-i', '0.05', lab.server.v4])).stdout;
   });
-  const p = pingCounts(ping);
+  const p = parsePing(ping);
   t.equal(p.received, 10, 'every held request was released');
   // request and reply are both held 40 ms
-  t.ok(p.avgMs >= 80 && p.avgMs < 160, `RTT shows the two holds (${p.avgMs} ms)`);
+  t.ok(p.avg >= 80 && p.avg < 160, `RTT shows the two holds (${p.avg} ms)`);
   checkBookkeeping(t, stats);
 });
 
@@ -132,7 +127,7 @@ t.test('a replacement packet and a new mark go out in place of the original', as
   const stats = await withQueue('rewrite', {}, async () => {
     ping = (await lab.exec('client', 'ping', ['-c', '5', '-i', '0.05', lab.server.v4])).stdout;
   });
-  t.equal(pingCounts(ping).received, 5, 'the rewritten requests were answered (checksum right)');
+  t.equal(parsePing(ping).received, 5, 'the rewritten requests were answered (checksum right)');
   t.equal(stats.replaced, 5, 'five replacements');
   t.equal(await ruleCount('router', ['-t', 'mangle', '-L', 'POSTROUTING']), 5, 'the five left the router with mark 0x77');
   t.equal(await ruleCount('server', ['-L', 'INPUT']), 5, 'the server saw them with TTL 5');
@@ -160,7 +155,7 @@ t.test('exceptions and malformed packets on a queue of 8: every packet still get
   t.ok(stats.handlerErrors > 100, `the handler threw mid-batch (${stats.handlerErrors} times)`);
   t.equal(stats.handlerErrors, stats.handlerErrorsSeen, 'each throw was reported');
   checkBookkeeping(t, stats);
-  t.equal(pingCounts(after).received, 30, 'the queue still passes traffic afterwards');
+  t.equal(parsePing(after).received, 30, 'the queue still passes traffic afterwards');
   t.comment(`kernel dropped ${stats.kernel?.queueDropped} of the burst at the full queue of 8`);
 });
 
@@ -201,7 +196,7 @@ t.test('closing with packets held and waiting accepts them all', async (t) => {
     await new Promise((res) => setTimeout(res, 500));
   });
   t.equal(stats.held, 3, 'three requests were held when the queue closed');
-  const p = pingCounts((await ping).stdout);
+  const p = parsePing((await ping).stdout);
   t.equal(p.received, 3, 'the held requests were accepted on close, not dropped');
 });
 
