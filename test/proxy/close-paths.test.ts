@@ -47,11 +47,11 @@ async function observe(p: ProxyLab, host: string, port: number, o: { send?: numb
   return JSON.parse(r.stdout.trim().split('\n')[0]) as Outcome;
 }
 
-/** The proxy's newest close line for a connection to <port>, once logged. */
-async function closeLine(p: ProxyLab, port: number): Promise<Record<string, unknown>> {
+/** The first close line for a connection to <port> logged after the first <since> close lines. */
+async function closeLine(p: ProxyLab, port: number, since: number): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const line = p.closeLogs().reverse().find((l) => String(l.message).includes(`:${port} `));
+    const line = p.closeLogs().slice(since).find((l) => String(l.message).includes(`:${port} `));
     if (line) return line;
     if (Date.now() > deadline) throw new Error(`no close line for port ${port}:\n${p.proxy?.output()}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -75,12 +75,15 @@ t.test('default limits', async (t) => {
     t.equal(conn.received, 8 << 20, 'the request sent after the server FIN arrived whole');
   });
 
+  // --wait-eof: a server that half-closed first could let the client finish cleanly before
+  // the reset arrived, and the client would rightly see no error.
   t.test('a server reset reaches the client as a reset', async (t) => {
-    const s = await env.xfer(lab.server.v4, 7001, ['--reset-after', '1000', '--bytes', '4m', '--back', '0']);
+    const since = env.closeLogs().length;
+    const s = await env.xfer(lab.server.v4, 7001, ['--wait-eof', '--reset-after', '1000', '--bytes', '4m', '--back', '0']);
     t.equal(s.ok, 0, 'the transfer failed');
     const code = Object.keys(s.errors)[0];
     t.ok(code === 'ECONNRESET' || code === 'EPIPE', `client saw a reset (${code})`);
-    t.match(await closeLine(env, 7001), { message: /server-reset$/ }, 'logged as server-reset');
+    t.match(await closeLine(env, 7001, since), { message: /server-reset$/ }, 'logged as server-reset');
   });
 
   t.test('a client reset reaches the server as a reset', async (t) => {
@@ -92,37 +95,42 @@ t.test('default limits', async (t) => {
   });
 
   t.test('a refused connect resets the client at once', async (t) => {
+    const since = env.closeLogs().length;
     const o = await observe(env, lab.server.v4, 7999);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
-    t.match(await closeLine(env, 7999), { message: /refused$/, error: /ECONNREFUSED/ });
+    t.match(await closeLine(env, 7999, since), { message: /refused$/, error: /ECONNREFUSED/ });
   });
 
   t.test('an ICMP-unreachable server resets the client at once', async (t) => {
+    const since = env.closeLogs().length;
     const o = await observe(env, lab.server.v4, 7998);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
-    t.match(await closeLine(env, 7998), { message: /unreachable$/, error: /EHOSTUNREACH/ });
+    t.match(await closeLine(env, 7998, since), { message: /unreachable$/, error: /EHOSTUNREACH/ });
   });
 
   t.test('a silent server resets the client after --connect-timeout', async (t) => {
+    const since = env.closeLogs().length;
     const o = await observe(env, lab.server.v4, 7997);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
     t.ok(o.ms >= 1400 && o.ms < 4000, `after about 1500 ms (${o.ms} ms)`);
-    t.match(await closeLine(env, 7997), { message: /connect-timeout$/ });
+    t.match(await closeLine(env, 7997, since), { message: /connect-timeout$/ });
   });
 
   t.test("a connection to the proxy's own port is refused, not looped", async (t) => {
+    const since = env.closeLogs().length;
     const o = await observe(env, lab.routerClientSide.v4, 5000);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
-    t.match(await closeLine(env, 5000), { message: /loop$/ });
+    t.match(await closeLine(env, 5000, since), { message: /loop$/ });
   });
 });
 
 t.test('--idle-timeout resets a silent connection', async (t) => {
   await env.startProxy(['--idle-timeout', '1']);
+  const since = env.closeLogs().length;
   const o = await observe(env, lab.server.v4, 7001, { send: 10 });
   t.equal(o.code, 'ECONNRESET', 'client got a reset');
   t.ok(o.ms >= 900 && o.ms < 4000, `after about 1 s (${o.ms} ms)`);
-  t.match(await closeLine(env, 7001), { message: /idle-timeout$/ });
+  t.match(await closeLine(env, 7001, since), { message: /idle-timeout$/ });
 });
 
 t.test('--max-connections resets connections over the limit', async (t) => {
