@@ -24,10 +24,11 @@ uint32_t be32_attr(nlattr* const* attr, int type, uint32_t missing = 0) {
   return attr[type] ? ntohl(mnl_attr_get_u32(attr[type])) : missing;
 }
 
-bool same_queue(const nlmsghdr* nlh, uint16_t num) {
-  const nfgenmsg* g = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
-  return ntohs(g->res_id) == num;
+uint16_t queue_of(const nlmsghdr* nlh) {
+  return ntohs(static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh))->res_id);
 }
+
+uint64_t held_key(uint16_t queue, uint32_t id) { return uint64_t{queue} << 32 | id; }
 
 bool is_packet(const nlmsghdr* nlh) {
   return NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_QUEUE && NFNL_MSG_TYPE(nlh->nlmsg_type) == NFQNL_MSG_PACKET;
@@ -50,8 +51,12 @@ nfq_socket::~nfq_socket() {
 
 int nfq_socket::fd() const { return nl_ ? mnl_socket_get_fd(nl_) : -1; }
 
-int nfq_socket::open(uint16_t num, const char** step) {
-  num_ = num;
+int nfq_socket::open(uint16_t first, uint16_t last, const char** step, uint16_t* at) {
+  first_ = first;
+  count_ = uint32_t{last} - first + 1;
+  held_in_.assign(count_, 0);
+  runs_.assign(count_, {});
+  *at = first;
   *step = "socket";
   nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
   if (!nl_) return -errno;
@@ -65,16 +70,20 @@ int nfq_socket::open(uint16_t num, const char** step) {
   size = kSendBuffer;
   if (setsockopt(fd(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) == -1)
     setsockopt(fd(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  return configure(step);
+  for (uint32_t q = first; q <= last; q++) {
+    *at = static_cast<uint16_t>(q);
+    if (int rc = configure(*at, step)) return rc;
+  }
+  return 0;
 }
 
-int nfq_socket::configure(const char** step) {
+int nfq_socket::configure(uint16_t queue, const char** step) {
   alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
+  nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
   nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
   if (int rc = request(buf, step, "bind queue")) return rc;
-
-  nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
+  bound_++;   // queues first_ .. first_ + bound_ - 1 are ours to let go of at shutdown
+  nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
   nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, static_cast<int>(cfg_.copy_range));
   nfq_nlmsg_cfg_put_qmaxlen(nlh, cfg_.max_len);
   uint32_t flags = (cfg_.gso ? NFQA_CFG_F_GSO : 0) | (cfg_.fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
@@ -147,12 +156,13 @@ void nfq_socket::read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ac
       }
       continue;
     }
-    if (!is_packet(m) || !same_queue(m, num_)) continue;
+    if (!is_packet(m) || !owns(queue_of(m))) continue;
     nlattr* attr[NFQA_MAX + 1] = {};
     if (nfq_nlmsg_parse(m, attr) < 0 || !attr[NFQA_PACKET_HDR]) continue;
     auto* ph = static_cast<nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
     nfq_packet p{};
     p.id = ntohl(ph->packet_id);
+    p.queue = queue_of(m);
     if (attr[NFQA_PAYLOAD]) {
       p.offset = static_cast<uint32_t>(static_cast<uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])) - area_.data());
       p.length = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
@@ -177,47 +187,59 @@ void nfq_socket::read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ac
 
 void nfq_socket::settle(const uint8_t* codes, uint8_t fallback) {
   auto effective = [&](size_t i) { return codes[i] == NFQ_V_DEFAULT ? fallback : codes[i]; };
-  size_t n = packets_.size(), i = 0;
-  // With nothing held, every queued id up to the end of an all-accept prefix is in this batch,
-  // so one batch verdict covers the prefix (it must end on a packet still queued).
-  if (held_.empty()) {
-    size_t end = 0, plain = 0;
-    for (size_t k = 0; k < n && (effective(k) == NFQ_V_ACCEPT || effective(k) == NFQ_V_DONE); k++) {
-      if (effective(k) == NFQ_V_ACCEPT) {
-        end = k + 1;
-        plain++;
-      }
-    }
-    if (plain >= 2) {
-      append_batch_verdict(packets_[end - 1].id, NF_ACCEPT);
-      for (size_t k = 0; k < end; k++) stats_.accepted += effective(k) == NFQ_V_ACCEPT;
-      i = end;
+  size_t n = packets_.size();
+  // A queue with nothing held has every queued id up to the end of this batch's all-accept prefix
+  // (of that queue's packets) in this batch, so one batch verdict covers the prefix (it must end
+  // on a packet still queued).
+  for (const nfq_packet& p : packets_) runs_[p.queue - first_] = {held_in_[p.queue - first_] == 0, false, 0, 0};
+  for (size_t k = 0; k < n; k++) {
+    accept_run& r = runs_[packets_[k].queue - first_];
+    if (!r.open) continue;
+    uint8_t code = effective(k);
+    if (code == NFQ_V_ACCEPT) {
+      r.end = static_cast<uint32_t>(k + 1);
+      r.accepts++;
+    } else if (code != NFQ_V_DONE) {
+      r.open = false;
     }
   }
-  for (; i < n; i++) {
-    switch (effective(i)) {
+  for (size_t i = 0; i < n; i++) {
+    const nfq_packet& p = packets_[i];
+    accept_run& r = runs_[p.queue - first_];
+    uint8_t code = effective(i);
+    if (r.accepts >= 2 && i < r.end) {
+      if (!r.sent) {
+        append_batch_verdict(p.queue, packets_[r.end - 1].id, NF_ACCEPT);
+        r.sent = true;
+      }
+      stats_.accepted += code == NFQ_V_ACCEPT;
+      continue;
+    }
+    switch (code) {
       case NFQ_V_HELD:
-        held_.insert(packets_[i].id);
+        held_.insert(held_key(p.queue, p.id));
+        held_in_[p.queue - first_]++;
         break;
       case NFQ_V_DROP:
-        append_verdict(packets_[i].id, NF_DROP, false, 0, nullptr, 0);
+        append_verdict(p.queue, p.id, NF_DROP, false, 0, nullptr, 0);
         stats_.dropped++;
         break;
       case NFQ_V_DONE:
         break;
       default:
-        append_verdict(packets_[i].id, NF_ACCEPT, false, 0, nullptr, 0);
+        append_verdict(p.queue, p.id, NF_ACCEPT, false, 0, nullptr, 0);
         stats_.accepted++;
     }
   }
   stats_.held = static_cast<uint32_t>(held_.size());
 }
 
-void nfq_socket::verdict(uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len) {
-  held_.erase(id);
+void nfq_socket::verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
+                         const uint8_t* data, size_t len) {
+  if (held_.erase(held_key(queue, id))) held_in_[queue - first_]--;
   stats_.held = static_cast<uint32_t>(held_.size());
   bool drop = code == NFQ_V_DROP;
-  append_verdict(id, drop ? NF_DROP : NF_ACCEPT, mark_set, mark, data, len);
+  append_verdict(queue, id, drop ? NF_DROP : NF_ACCEPT, mark_set, mark, data, len);
   if (drop) stats_.dropped++;
   else stats_.accepted++;
   if (data) stats_.replaced++;
@@ -227,52 +249,55 @@ void nfq_socket::shutdown() {
   if (!nl_) return;
   alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
   const char* step;
-  nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
-  nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
-  mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
-  mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-  request(buf, &step, "configure queue");
+  for (uint32_t i = 0; i < bound_; i++) {
+    nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, first_ + i);
+    nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
+    mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+    mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+    request(buf, &step, "configure queue");
+  }
   release_held();
-  nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num_);
-  nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
-  request(buf, &step, "unbind queue");
+  for (uint32_t i = 0; i < bound_; i++) {
+    nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, first_ + i);
+    nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+    request(buf, &step, "unbind queue");
+  }
+  bound_ = 0;
 }
 
 void nfq_socket::release_held() {
-  for (int n; (n = receive()) > 0;) {
-    for (const nfq_packet& p : packets_) append_verdict(p.id, NF_ACCEPT, false, 0, nullptr, 0);
-    stats_.accepted += static_cast<uint64_t>(n);
-  }
-  for (uint32_t id : held_) append_verdict(id, NF_ACCEPT, false, 0, nullptr, 0);
+  for (int n; (n = receive()) > 0;) accept_received();
+  for (uint64_t key : held_) append_verdict(static_cast<uint16_t>(key >> 32), static_cast<uint32_t>(key), NF_ACCEPT, false, 0, nullptr, 0);
   stats_.accepted += held_.size();
   held_.clear();
+  held_in_.assign(count_, 0);
   stats_.held = 0;
   flush();
 }
 
 void nfq_socket::accept_received() {
-  for (const nfq_packet& p : packets_) append_verdict(p.id, NF_ACCEPT, false, 0, nullptr, 0);
+  for (const nfq_packet& p : packets_) append_verdict(p.queue, p.id, NF_ACCEPT, false, 0, nullptr, 0);
   stats_.accepted += packets_.size();
   packets_.clear();
 }
 
-void nfq_socket::append_verdict(uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data,
-                                size_t len) {
+void nfq_socket::append_verdict(uint16_t queue, uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark,
+                                const uint8_t* data, size_t len) {
   if (out_.size() >= kFlushAt) flush();
   size_t at = out_.size();
   out_.resize(at + kVerdictRoom + MNL_ALIGN(len));
-  nlmsghdr* nlh = nfq_nlmsg_put(reinterpret_cast<char*>(out_.data() + at), NFQNL_MSG_VERDICT, num_);
+  nlmsghdr* nlh = nfq_nlmsg_put(reinterpret_cast<char*>(out_.data() + at), NFQNL_MSG_VERDICT, queue);
   nfq_nlmsg_verdict_put(nlh, static_cast<int>(id), static_cast<int>(verdict));
   if (mark_set) nfq_nlmsg_verdict_put_mark(nlh, mark);
   if (data) nfq_nlmsg_verdict_put_pkt(nlh, data, static_cast<uint32_t>(len));
   out_.resize(at + MNL_ALIGN(nlh->nlmsg_len));
 }
 
-void nfq_socket::append_batch_verdict(uint32_t last_id, uint32_t verdict) {
+void nfq_socket::append_batch_verdict(uint16_t queue, uint32_t last_id, uint32_t verdict) {
   if (out_.size() >= kFlushAt) flush();
   size_t at = out_.size();
   out_.resize(at + kVerdictRoom);
-  nlmsghdr* nlh = nfq_nlmsg_put(reinterpret_cast<char*>(out_.data() + at), NFQNL_MSG_VERDICT_BATCH, num_);
+  nlmsghdr* nlh = nfq_nlmsg_put(reinterpret_cast<char*>(out_.data() + at), NFQNL_MSG_VERDICT_BATCH, queue);
   nfq_nlmsg_verdict_put(nlh, static_cast<int>(last_id), static_cast<int>(verdict));
   out_.resize(at + MNL_ALIGN(nlh->nlmsg_len));
   stats_.batch_verdicts++;

@@ -1,5 +1,7 @@
-// One NFQUEUE queue over a netlink socket (libmnl + libnetfilter_queue's message helpers):
-// binding and configuration, batched receive with recvmmsg, and verdicts packed into one send.
+// NFQUEUE queues over one netlink socket (libmnl + libnetfilter_queue's message helpers): one
+// queue or a balanced range (iptables --queue-balance FIRST:LAST), binding and configuration,
+// batched receive with recvmmsg, and verdicts packed into one send. Packet ids count per queue,
+// so a packet is named by its queue and its id.
 // No policy here: which verdict a packet gets is the caller's business.
 #pragma once
 #include <stddef.h>
@@ -26,7 +28,7 @@ constexpr uint32_t NFQ_CSUM_NOT_READY = 2;     // transport checksum holds only 
 constexpr uint32_t NFQ_CSUM_NOT_VERIFIED = 4;  // the kernel has not validated the checksum
 constexpr uint32_t NFQ_TRUNCATED = 8;          // copy range shorter than the packet
 
-// One queued packet as handed to JavaScript: eight u32 words (layout mirrored in src/nfq/batch.ts).
+// One queued packet as handed to JavaScript: nine u32 words (layout mirrored in src/nfq/batch.ts).
 struct nfq_packet {
   uint32_t id;
   uint32_t offset;        // payload (the IP packet) offset in the receive area
@@ -36,8 +38,9 @@ struct nfq_packet {
   uint32_t indev;
   uint32_t outdev;
   uint32_t info;          // hw protocol (16 bits) | hook << 16 | flags << 24
+  uint32_t queue;
 };
-static_assert(sizeof(nfq_packet) == 32, "nfq_packet is mirrored in TypeScript");
+static_assert(sizeof(nfq_packet) == 36, "nfq_packet is mirrored in TypeScript");
 
 // Per-packet codes JavaScript writes for a batch: DEFAULT takes the queue's fallback, HELD means a
 // verdict() call will come later, DONE that one was already made during the batch.
@@ -59,8 +62,9 @@ class nfq_socket {
   nfq_socket(const nfq_socket&) = delete;
   nfq_socket& operator=(const nfq_socket&) = delete;
 
-  // Binds and configures queue <num>; 0 or -errno, with the failing step in *step.
-  int open(uint16_t num, const char** step);
+  // Binds and configures queues first..last; 0 or -errno, with the failing step in *step and
+  // its queue in *at. After a failure, shutdown() lets go of the queues already bound.
+  int open(uint16_t first, uint16_t last, const char** step, uint16_t* at);
   int fd() const;
 
   // Reads what is waiting (up to cfg.batch packets) into the receive area and packets().
@@ -74,7 +78,7 @@ class nfq_socket {
   // <fallback>; HELD packets are recorded as outstanding and need verdict() later.
   void settle(const uint8_t* codes, uint8_t fallback);
   // One verdict, optionally with a new mark (mark_set) and a replacement packet.
-  void verdict(uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
+  void verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
   // Lets new packets pass the queue untouched (fail-open at length 0), accepts every held packet
   // and every one waiting to be read, then unbinds: closing loses no packet.
   void shutdown();
@@ -82,21 +86,32 @@ class nfq_socket {
   void flush();
 
   const nfq_stats& stats() const { return stats_; }
-  uint16_t num() const { return num_; }
+  bool owns(uint32_t queue) const { return queue - first_ < count_; }
 
  private:
-  int configure(const char** step);
+  // Per queue, while settling a batch: whether its packets so far are all accepted, and up to
+  // which packet (exclusive) one batch verdict can cover them.
+  struct accept_run {
+    bool open;
+    bool sent;
+    uint32_t end;
+    uint32_t accepts;
+  };
+
+  int configure(uint16_t queue, const char** step);
   int request(void* buf, const char** step, const char* what);
   void release_held();
   void read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ack);
   void accept_received();
-  void append_verdict(uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
-  void append_batch_verdict(uint32_t last_id, uint32_t verdict);
-  void read_errors(const uint8_t* data, size_t len);
+  void append_verdict(uint16_t queue, uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data,
+                      size_t len);
+  void append_batch_verdict(uint16_t queue, uint32_t last_id, uint32_t verdict);
 
   nfq_config cfg_;
   mnl_socket* nl_ = nullptr;
-  uint16_t num_ = 0;
+  uint16_t first_ = 0;
+  uint32_t count_ = 0;   // queues in the range
+  uint32_t bound_ = 0;   // of which bound so far (all, once open() succeeded)
   uint32_t seq_ = 0;
   size_t slot_size_;
   std::vector<uint8_t> area_;
@@ -104,6 +119,8 @@ class nfq_socket {
   std::vector<struct iovec> iovs_;
   std::vector<nfq_packet> packets_;
   std::vector<uint8_t> out_;
-  std::unordered_set<uint32_t> held_;
+  std::unordered_set<uint64_t> held_;   // queue << 32 | id
+  std::vector<uint32_t> held_in_;       // held packets per queue of the range
+  std::vector<accept_run> runs_;        // per queue of the range, scratch for settle()
   nfq_stats stats_;
 };

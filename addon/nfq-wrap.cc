@@ -20,14 +20,16 @@ Napi::Function nfq_wrap::define(Napi::Env env) {
                       InstanceAccessor("codes", &nfq_wrap::codes, nullptr)});
 }
 
-// new PacketQueue(num, { maxLen, copyRange, gso, failOpen, rcvbuf, batch, fallbackDrop }, onBatch)
+// new PacketQueue(first, last, { maxLen, copyRange, gso, failOpen, rcvbuf, batch, fallbackDrop }, onBatch)
 nfq_wrap::nfq_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<nfq_wrap>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsObject() || !info[2].IsFunction())
-    throw Napi::TypeError::New(env, "usage: new PacketQueue(num, config, onBatch)");
-  uint32_t num = info[0].As<Napi::Number>().Uint32Value();
-  if (num > 0xffff) throw Napi::RangeError::New(env, "queue number must be in 0..65535");
-  Napi::Object o = info[1].As<Napi::Object>();
+  if (info.Length() != 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsObject() || !info[3].IsFunction())
+    throw Napi::TypeError::New(env, "usage: new PacketQueue(first, last, config, onBatch)");
+  double first = info[0].As<Napi::Number>().DoubleValue(), last = info[1].As<Napi::Number>().DoubleValue();
+  if (!(first >= 0 && first <= last && last <= 0xffff) || first != static_cast<uint16_t>(first) ||
+      last != static_cast<uint16_t>(last))
+    throw Napi::RangeError::New(env, "queue numbers must be whole, in 0..65535, first <= last");
+  Napi::Object o = info[2].As<Napi::Object>();
   nfq_config cfg;
   cfg.max_len = js_u32(o, kWhat, "maxLen");
   cfg.copy_range = js_u32(o, kWhat, "copyRange");
@@ -41,7 +43,13 @@ nfq_wrap::nfq_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<nfq_wrap>(
 
   auto p = std::make_unique<poller>(cfg);
   const char* step = "";
-  if (int rc = p->sock.open(static_cast<uint16_t>(num), &step)) throw sys_error(env, -rc, step);
+  uint16_t at = 0;
+  if (int rc = p->sock.open(static_cast<uint16_t>(first), static_cast<uint16_t>(last), &step, &at)) {
+    p->sock.shutdown();   // lets go of the queues of the range already bound, losing no packet
+    Napi::Error err = sys_error(env, -rc, step);
+    err.Set("queue", Napi::Number::New(env, at));
+    throw err;
+  }
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   if (int rc = uv_poll_init(loop, &p->poll, p->sock.fd())) throw sys_error(env, -rc, "uv_poll_init");
@@ -50,7 +58,7 @@ nfq_wrap::nfq_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<nfq_wrap>(
   uv_poll_start(&p->poll, UV_READABLE, on_readable);
   p_ = p.release();
 
-  on_batch_ = Napi::Persistent(info[2].As<Napi::Function>());
+  on_batch_ = Napi::Persistent(info[3].As<Napi::Function>());
   async_ = std::make_unique<Napi::AsyncContext>(env, "tcp-intercept:nfqueue");
   meta_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, cfg.batch * sizeof(nfq_packet)));
   codes_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, cfg.batch));
@@ -108,11 +116,16 @@ void nfq_wrap::shut() {
   p_ = nullptr;
 }
 
-// verdict(id, code, mark (-1: keep), packet?) -- for held packets, or with a new mark or packet
+// verdict(ref, code, mark (-1: keep), packet?) -- for held packets, or with a new mark or packet.
+// ref names a packet as queue * 2^32 + id.
 Napi::Value nfq_wrap::verdict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
-    throw Napi::TypeError::New(env, "usage: queue.verdict(id, code, mark, packet?)");
+    throw Napi::TypeError::New(env, "usage: queue.verdict(ref, code, mark, packet?)");
+  double ref = info[0].As<Napi::Number>().DoubleValue();
+  uint64_t key = ref >= 0 && ref < 0x1p48 ? static_cast<uint64_t>(ref) : ~uint64_t{0};
+  if (static_cast<double>(key) != ref || !live(env).owns(static_cast<uint32_t>(key >> 32)))
+    throw Napi::RangeError::New(env, "queue.verdict: not a packet of this queue");
   uint32_t code = info[1].As<Napi::Number>().Uint32Value();
   if (code != NFQ_V_ACCEPT && code != NFQ_V_DROP) throw Napi::RangeError::New(env, "verdict code must be ACCEPT or DROP");
   double mark = info[2].As<Napi::Number>().DoubleValue();
@@ -125,7 +138,7 @@ Napi::Value nfq_wrap::verdict(const Napi::CallbackInfo& info) {
     len = packet.ByteLength();
     if (len == 0 || len > 0xffff) throw Napi::RangeError::New(env, "queue.verdict: packet must be 1..65535 bytes");
   }
-  live(env).verdict(info[0].As<Napi::Number>().Uint32Value(), static_cast<uint8_t>(code), mark >= 0,
+  live(env).verdict(static_cast<uint16_t>(key >> 32), static_cast<uint32_t>(key), static_cast<uint8_t>(code), mark >= 0,
                     static_cast<uint32_t>(mark), data, len);
   return env.Undefined();
 }

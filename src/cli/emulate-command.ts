@@ -1,15 +1,16 @@
-// `tcp-intercept emulate`: a link emulator on one NFQUEUE queue (this kernel may have no netem).
+// `tcp-intercept emulate`: a link emulator on an NFQUEUE queue or balanced range (this kernel may
+// have no netem).
 // The packets reach it through a rule the user adds; one instance per direction. Runs until
 // SIGINT or SIGTERM, then releases what it holds and prints what it did. Exit status: 0 done,
 // 64 usage, 69 the queue cannot be bound (busy), 71 other system errors, 77 no permission.
 import yargs from 'yargs';
-import { decimal, wholeNumber } from '../config/numbers.js';
+import { decimal, wholeNumber, wholeRange } from '../config/numbers.js';
 import { Emulator } from '../emulate/emulator.js';
 import { formatLinkStats, parseBurst, validateLinkSettings, type LinkSettings } from '../emulate/link-model.js';
 import { seededRandom } from '../emulate/seeded-random.js';
 import { argLast, failAsUsage } from './arg-values.js';
 import { EX_NOPERM, EX_UNAVAILABLE, StartupError, TiError, UsageError } from '../errors.js';
-import type { PacketQueueStats } from '../nfq/queue.js';
+import { describeQueues, type PacketQueueStats, type QueueRange } from '../nfq/queue.js';
 
 const DAY_MS = 86_400_000;
 
@@ -20,9 +21,10 @@ function parse(argv: string[]) {
       'Emulates a link on the packets of NFQUEUE queue N: delay with jitter (never reordering), random loss, Gilbert-Elliott burst loss, a rate limit. ' +
       'Add the rule that queues the packets yourself, one instance per direction, e.g.\n' +
       '  iptables -t mangle -A POSTROUTING -o eth1 -j NFQUEUE --queue-num 0 --queue-bypass\n' +
+      'A rule with --queue-balance FIRST:LAST is served by --queue FIRST:LAST.\n' +
       'Prints what it did when stopped (SIGINT, SIGTERM).')
     .version(false)
-    .option('queue', { type: 'string', describe: 'NFQUEUE queue number (required)', requiresArg: true })
+    .option('queue', { type: 'string', describe: 'NFQUEUE queue number, or a balanced range FIRST:LAST (required)', requiresArg: true })
     .option('delay', { type: 'string', default: '0', describe: 'one-way delay, milliseconds', requiresArg: true })
     .option('jitter', { type: 'string', default: '0', describe: 'delay varies uniformly by up to ± this, milliseconds', requiresArg: true })
     .option('loss', { type: 'string', default: '0', describe: 'random loss, percent', requiresArg: true })
@@ -62,11 +64,11 @@ function settingsFrom(args: ReturnType<typeof parse>): LinkSettings {
   return settings;
 }
 
-function describe(queue: number, s: LinkSettings): string {
+function describe(queue: QueueRange, s: LinkSettings): string {
   const parts = [`delay ${s.delayMs} ms${s.jitterMs > 0 ? ` ± ${s.jitterMs} ms` : ''}`, `loss ${s.lossPercent}%`];
   if (s.burst) parts.push(`burst enter ${s.burst.enter} exit ${s.burst.exit}`);
   if (s.rateMbit !== null) parts.push(`rate ${s.rateMbit} Mbit/s, limit ${s.limit} packets`);
-  return `tcp-intercept emulate: queue ${queue}: ${parts.join(', ')}`;
+  return `tcp-intercept emulate: ${describeQueues(queue)}: ${parts.join(', ')}`;
 }
 
 function queueLine(q: PacketQueueStats): string {
@@ -75,9 +77,9 @@ function queueLine(q: PacketQueueStats): string {
   return `queue: ${q.packets} packets received, ${q.enobufs} ENOBUFS${kernel}`;
 }
 
-function bindError(err: unknown, queue: number): TiError {
+function bindError(err: unknown, queue: QueueRange): TiError {
   const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
-  const message = `queue ${queue}: ${(err as Error).message}`;
+  const message = `${describeQueues(queue)}: ${(err as Error).message}`;
   if (code === 'EPERM') return new StartupError(`${message} (needs CAP_NET_ADMIN)`, code, EX_NOPERM);
   if (code === 'EBUSY') return new StartupError(message, code, EX_UNAVAILABLE);
   return new StartupError(message, code);
@@ -88,7 +90,7 @@ export async function runEmulateCommand(argv: string[]): Promise<number> {
   if (args._.length > 0) throw new UsageError(`emulate: unexpected argument '${String(args._[0])}'`);
   const queueText = argLast(args.queue);
   if (queueText === undefined) throw new UsageError('emulate: --queue N is required');
-  const queue = wholeNumber(queueText, '--queue', 0, 65535);
+  const queue = wholeRange(queueText, '--queue', 0, 65535);
   const settings = settingsFrom(args);
   const maxLen = wholeNumber(argLast(args.queueMaxlen), '--queue-maxlen', 1, 1 << 24);
   const seed = argLast(args.seed);

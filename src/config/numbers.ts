@@ -1,4 +1,4 @@
-// Numeric option values: whole numbers in a range, decimals, sizes with binary suffixes.
+// Numeric option values: whole numbers and ranges of them, decimals, sizes with binary suffixes.
 import { optionError } from '../errors.js';
 
 export function wholeNumber(value: unknown, what: string, min: number, max: number): number {
@@ -8,6 +8,17 @@ export function wholeNumber(value: unknown, what: string, min: number, max: numb
     throw optionError(what, `'${text}' is not a whole number from ${min} to ${max}`);
   }
   return n;
+}
+
+/** "N" or "FIRST:LAST" (as iptables writes ranges) -> whole numbers from min to max, first <= last. */
+export function wholeRange(value: unknown, what: string, min: number, max: number): { first: number; last: number } {
+  const text = String(value).trim();
+  const [a, b, ...rest] = text.split(':');
+  if (rest.length > 0) throw optionError(what, `'${text}' is not a number or a range FIRST:LAST`);
+  const first = wholeNumber(a, what, min, max);
+  const last = b === undefined ? first : wholeNumber(b, what, min, max);
+  if (last < first) throw optionError(what, `'${text}' is a range whose end comes before its start`);
+  return { first, last };
 }
 
 /** "12", "0.5", ".25" -> a number from min to max. */

@@ -1,7 +1,7 @@
 // The link emulator's packet path: each queued packet is dropped or held by the LinkModel's
 // decision and released, in arrival order, when its time comes. One timer, for the head of a
 // FIFO, since release times never decrease.
-import type { PacketBatch } from '../nfq/batch.js';
+import type { PacketBatch, PacketRef } from '../nfq/batch.js';
 import { PacketQueue, type PacketQueueStats, type QueueOptions } from '../nfq/queue.js';
 import { LinkModel, type LinkSettings, type LinkStats } from './link-model.js';
 
@@ -11,7 +11,7 @@ const EARLY_MS = 0.5;
 export class Emulator {
   readonly model: LinkModel;
   readonly queue: PacketQueue;
-  #ids: number[] = [];
+  #refs: PacketRef[] = [];
   #due: number[] = [];
   #head = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -27,7 +27,7 @@ export class Emulator {
   }
 
   get waiting(): number {
-    return this.#ids.length - this.#head;
+    return this.#refs.length - this.#head;
   }
 
   stats(): { link: LinkStats; queue: PacketQueueStats } {
@@ -57,8 +57,8 @@ export class Emulator {
     this.#schedule();
   }
 
-  #hold(id: number, due: number): void {
-    this.#ids.push(id);
+  #hold(ref: PacketRef, due: number): void {
+    this.#refs.push(ref);
     this.#due.push(due);
   }
 
@@ -66,12 +66,12 @@ export class Emulator {
     this.#timer = null;
     this.#timerDue = Infinity;
     const limit = performance.now() + EARLY_MS;
-    while (this.#head < this.#ids.length && this.#due[this.#head] <= limit) {
-      this.queue.verdict(this.#ids[this.#head], true);
+    while (this.#head < this.#refs.length && this.#due[this.#head] <= limit) {
+      this.queue.verdict(this.#refs[this.#head], true);
       this.#head++;
     }
-    if (this.#head > 4096 && this.#head * 2 > this.#ids.length) {
-      this.#ids = this.#ids.slice(this.#head);
+    if (this.#head > 4096 && this.#head * 2 > this.#refs.length) {
+      this.#refs = this.#refs.slice(this.#head);
       this.#due = this.#due.slice(this.#head);
       this.#head = 0;
     }

@@ -82,8 +82,9 @@ export interface EmulateOptions {
   /** emulate the link out of router <router> (0-based, default 0) toward this side */
   toward: 'server' | 'client';
   router?: number;
-  /** NFQUEUE queue number, distinct per instance in one router (default 0 toward the server, 1 toward the client) */
-  queue?: number;
+  /** NFQUEUE queue number or balanced range, distinct per instance in one router (default 0
+   *  toward the server, 1 toward the client) */
+  queue?: number | { first: number; last: number };
   /** tcp-intercept emulate flags: --delay, --jitter, --loss, --burst, --rate, ... */
   args: string[];
 }
@@ -357,15 +358,17 @@ export class Lab {
     const ns = this.ns.routers[r];
     if (ns === undefined) throw new Error(`lab has no router ${r}`);
     const ifname = opts.toward === 'server' ? this.links[r + 1].left.ifname : this.links[r].right.ifname;
-    const queue = opts.queue ?? (opts.toward === 'server' ? 0 : 1);
-    const rule = ['POSTROUTING', '-o', ifname, '-j', 'NFQUEUE', '--queue-num', `${queue}`, '--queue-bypass'];
+    const q = opts.queue ?? (opts.toward === 'server' ? 0 : 1);
+    const queue = typeof q === 'number' ? `${q}` : `${q.first}:${q.last}`;
+    const target = typeof q === 'number' ? ['--queue-num', queue] : ['--queue-balance', queue];
+    const rule = ['POSTROUTING', '-o', ifname, '-j', 'NFQUEUE', ...target, '--queue-bypass'];
     const rules = async (action: '-A' | '-D'): Promise<void> => {
       for (const tool of ['iptables', 'ip6tables']) await this.run(ns, tool, ['-t', 'mangle', action, ...rule]);
     };
     await rules('-A');
-    const p = this.spawn(ns, TCP_INTERCEPT_BIN, ['emulate', '--queue', `${queue}`, ...opts.args]);
+    const p = this.spawn(ns, TCP_INTERCEPT_BIN, ['emulate', '--queue', queue, ...opts.args]);
     await Promise.race([
-      p.waitForOutput(/^tcp-intercept emulate: queue /m, 20_000),
+      p.waitForOutput(/^tcp-intercept emulate: queues? /m, 20_000),
       p.exited.then(() => {
         throw new Error(`tcp-intercept emulate exited at startup:\n${p.output()}`);
       }),

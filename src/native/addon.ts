@@ -118,8 +118,9 @@ export interface NativePacketQueue {
   readonly meta: Buffer;
   /** Verdict codes for the current batch, one byte per packet, zeroed before each batch. */
   readonly codes: Buffer;
-  /** A verdict outside the code table: code 1 accept or 2 drop; mark -1 keeps it; packet replaces it. */
-  verdict(id: number, code: number, mark: number, packet?: Uint8Array): void;
+  /** A verdict outside the code table for packet <ref> (queue * 2^32 + id): code 1 accept or 2 drop;
+   *  mark -1 keeps it; packet replaces it. */
+  verdict(ref: number, code: number, mark: number, packet?: Uint8Array): void;
   flush(): void;
   stats(): QueueStats;
   /** Accepts what is held or waiting, then unbinds. */
@@ -141,8 +142,11 @@ export interface NativeRawSocket {
 export interface Addon {
   /** onEvents gets one Buffer of event records per loop batch (decode with EventBatch). */
   Engine: new (onEvents: (records: Buffer) => void, config: EngineConfig) => NativeEngine;
-  /** Binds NFQUEUE <num>; onBatch gets the packet count and the receive area, valid during the call. */
-  PacketQueue: new (num: number, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void) => NativePacketQueue;
+  /**
+   * Binds NFQUEUE queues first..last on one socket; onBatch gets the packet count and the receive
+   * area, valid during the call. A failed bind throws with code, syscall and the failing queue.
+   */
+  PacketQueue: new (first: number, last: number, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void) => NativePacketQueue;
   /** Close reason names, indexed by the number in a record. */
   closeReasons: readonly string[];
   /** Needs CAP_NET_RAW (else throws with code EPERM); mark 0 leaves SO_MARK unset. */

@@ -1,9 +1,10 @@
 // The packets of one NFQUEUE receive, as the addon lays them out (addon/nfq-socket.h,
-// struct nfq_packet): eight u32 words of metadata per packet, the packets themselves in a receive
+// struct nfq_packet): nine u32 words of metadata per packet, the packets themselves in a receive
 // area that is detached once the batch handler returns. Copy what you keep past the handler.
 
-const WORDS = 8;
-const Word = { ID: 0, OFFSET: 1, LENGTH: 2, ORIG_LENGTH: 3, MARK: 4, INDEV: 5, OUTDEV: 6, INFO: 7 } as const;
+const WORDS = 9;
+const Word = { ID: 0, OFFSET: 1, LENGTH: 2, ORIG_LENGTH: 3, MARK: 4, INDEV: 5, OUTDEV: 6, INFO: 7, QUEUE: 8 } as const;
+const QUEUE_SHIFT = 2 ** 32;
 
 export const PacketFlag = {
   /** Larger than the MTU: a GSO packet (F_GSO queues only). */
@@ -20,8 +21,11 @@ export const PacketFlag = {
 /** Verdict codes shared with the addon (nfq_verdict_code). */
 export const Code = { DEFAULT: 0, ACCEPT: 1, DROP: 2, HELD: 3, DONE: 4 } as const;
 
+/** Names one queued packet: queue * 2^32 + id (ids count per queue). */
+export type PacketRef = number;
+
 export interface VerdictSink {
-  verdict(id: number, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void;
+  verdict(ref: PacketRef, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void;
 }
 
 export class PacketBatch {
@@ -41,7 +45,11 @@ export class PacketBatch {
     this.#area = Buffer.from(area);
   }
 
+  /** The kernel's id of the packet, counted per queue. */
   id(i: number): number { return this.#word(i, Word.ID); }
+  /** The queue the packet came from (one of a balanced range). */
+  queue(i: number): number { return this.#word(i, Word.QUEUE); }
+  ref(i: number): PacketRef { return this.queue(i) * QUEUE_SHIFT + this.id(i); }
   /** The IP packet, a view into the receive area. */
   packet(i: number): Buffer {
     const off = this.#word(i, Word.OFFSET);
@@ -64,13 +72,13 @@ export class PacketBatch {
   accept(i: number): void { this.#set(i, Code.ACCEPT); }
   drop(i: number): void { this.#set(i, Code.DROP); }
   /** Keeps the packet queued past this batch; its verdict must come later (PacketQueue.verdict). */
-  hold(i: number): number {
+  hold(i: number): PacketRef {
     this.#set(i, Code.HELD);
-    return this.id(i);
+    return this.ref(i);
   }
   /** Accepts with a new mark and/or a replacement packet (whole, checksums right). */
   acceptWith(i: number, opts: { mark?: number; packet?: Uint8Array }): void {
-    this.sink.verdict(this.id(i), true, opts);
+    this.sink.verdict(this.ref(i), true, opts);
     this.#set(i, Code.DONE);
   }
   /** Whether the handler decided packet i (else the queue's fallback applies). */

@@ -1,12 +1,20 @@
-// One NFQUEUE queue: the handler sees each receive as a PacketBatch and decides each packet's
-// verdict; a packet it leaves undecided, or every packet after a throw, gets the fallback
-// verdict, so every queued packet gets exactly one verdict whatever the handler does.
+// One NFQUEUE queue, or a balanced range of them on one socket: the handler sees each receive as
+// a PacketBatch and decides each packet's verdict; a packet it leaves undecided, or every packet
+// after a throw, gets the fallback verdict, so every queued packet gets exactly one verdict
+// whatever the handler does.
 import { addon, type NativePacketQueue, type QueueConfig, type QueueStats } from '../native/addon.js';
-import { PacketBatch, type VerdictSink } from './batch.js';
-import { readKernelQueueStats, type KernelQueueStats } from './kernel-stats.js';
+import { PacketBatch, type PacketRef, type VerdictSink } from './batch.js';
+import { readKernelQueueStats, sumKernelQueueStats, type KernelRangeStats } from './kernel-stats.js';
+
+/** Queues first..last, as iptables' NFQUEUE --queue-balance FIRST:LAST spreads flows over them. */
+export interface QueueRange {
+  first: number;
+  last: number;
+}
 
 export interface QueueOptions {
-  queue: number;
+  /** a queue number, or a balanced range */
+  queue: number | QueueRange;
   /** packets the kernel holds for us, queued and not yet verdicted (default 4096) */
   maxLen?: number;
   /** bytes of each packet copied to us (default 65535: whole packets) */
@@ -29,18 +37,23 @@ export type BatchHandler = (batch: PacketBatch) => void;
 
 export interface PacketQueueStats extends QueueStats {
   handlerErrors: number;
-  kernel: KernelQueueStats | null;
+  kernel: KernelRangeStats | null;
+}
+
+/** "queue 3" or "queues 0-3", for messages. */
+export function describeQueues(r: QueueRange): string {
+  return r.first === r.last ? `queue ${r.first}` : `queues ${r.first}-${r.last}`;
 }
 
 export class PacketQueue implements VerdictSink {
-  readonly queue: number;
+  readonly range: QueueRange;
   #native: NativePacketQueue | null;
   #batch: PacketBatch;
   #handlerErrors = 0;
   #flushPending = false;
 
   constructor(opts: QueueOptions, handler: BatchHandler) {
-    this.queue = opts.queue;
+    this.range = typeof opts.queue === 'number' ? { first: opts.queue, last: opts.queue } : { ...opts.queue };
     const onError = opts.onHandlerError ?? (() => undefined);
     const onBatch = (count: number, area: ArrayBuffer): void => {
       this.#batch.reset(count, area);
@@ -51,7 +64,7 @@ export class PacketQueue implements VerdictSink {
         onError(err);
       }
     };
-    this.#native = bind(opts.queue, {
+    this.#native = bind(this.range, {
       maxLen: opts.maxLen ?? 4096,
       copyRange: opts.copyRange ?? 0xffff,
       gso: opts.gso ?? false,
@@ -65,9 +78,9 @@ export class PacketQueue implements VerdictSink {
 
   /** The verdict of a held packet (or one with a new mark or replacement); sent with the others
    *  made in the same turn of the event loop. */
-  verdict(id: number, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void {
+  verdict(ref: PacketRef, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void {
     const q = this.#live();
-    q.verdict(id, accept ? 1 : 2, opts?.mark ?? -1, opts?.packet);
+    q.verdict(ref, accept ? 1 : 2, opts?.mark ?? -1, opts?.packet);
     if (!this.#flushPending) {
       this.#flushPending = true;
       queueMicrotask(() => {
@@ -78,7 +91,8 @@ export class PacketQueue implements VerdictSink {
   }
 
   stats(): PacketQueueStats {
-    return { ...this.#live().stats(), handlerErrors: this.#handlerErrors, kernel: readKernelQueueStats(this.queue) };
+    const kernel = sumKernelQueueStats(readKernelQueueStats(this.range.first, this.range.last));
+    return { ...this.#live().stats(), handlerErrors: this.#handlerErrors, kernel };
   }
 
   /** Accepts everything still held or waiting, then unbinds (the kernel would drop them otherwise). */
@@ -92,18 +106,19 @@ export class PacketQueue implements VerdictSink {
   }
 
   #live(): NativePacketQueue {
-    if (!this.#native) throw new Error(`queue ${this.queue} is closed`);
+    if (!this.#native) throw new Error(`${describeQueues(this.range)} is closed`);
     return this.#native;
   }
 }
 
 /** The kernel answers EPERM both without CAP_NET_ADMIN and for a queue another socket holds. */
-function bind(queue: number, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void): NativePacketQueue {
+function bind(range: QueueRange, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void): NativePacketQueue {
   try {
-    return new (addon().PacketQueue)(queue, config, onBatch);
+    return new (addon().PacketQueue)(range.first, range.last, config, onBatch);
   } catch (err) {
-    const owner = (err as NodeJS.ErrnoException).code === 'EPERM' ? readKernelQueueStats(queue) : null;
+    const { code, queue } = err as NodeJS.ErrnoException & { queue?: number };
+    const [owner] = code === 'EPERM' && queue !== undefined ? readKernelQueueStats(queue) : [];
     if (!owner) throw err;
-    throw Object.assign(new Error(`queue ${queue} is already bound by another socket (netlink port ${owner.portId})`), { code: 'EBUSY' });
+    throw Object.assign(new Error(`queue ${queue} is already bound by another socket (netlink port ${owner.portId})`), { code: 'EBUSY', queue });
   }
 }

@@ -1,5 +1,6 @@
-// Runs inside a lab namespace: binds queue 0 with one of the test handlers named on the command
-// line, prints "ready", and on SIGTERM closes the queue and prints its stats as one JSON line.
+// Runs inside a lab namespace: binds queue 0 (or the options' queue or range) with one of the test
+// handlers named on the command line, prints "ready", and on SIGTERM closes the queue and prints
+// its stats as one JSON line.
 import { IpProto, parsePacket, ParsedPacket, updateChecksum16 } from '../../src/packet/index.js';
 import { PacketFlag, type PacketBatch } from '../../src/nfq/batch.js';
 import { PacketQueue, type QueueOptions } from '../../src/nfq/queue.js';
@@ -7,7 +8,10 @@ import { PacketQueue, type QueueOptions } from '../../src/nfq/queue.js';
 const [mode, optionsJson = '{}'] = process.argv.slice(2);
 const options = JSON.parse(optionsJson) as Partial<QueueOptions> & { delayMs?: number };
 const parsed = new ParsedPacket();
-const extra = { parseErrors: 0, keptLengthAfter: -1, gsoSeen: 0, maxLength: 0 };
+const extra = { parseErrors: 0, keptLengthAfter: -1, gsoSeen: 0, maxLength: 0, perQueue: {} as Record<number, number> };
+const countQueue = (q: number): void => {
+  extra.perQueue[q] = (extra.perQueue[q] ?? 0) + 1;
+};
 let kept: Buffer | null = null;
 let seen = 0;
 
@@ -28,8 +32,9 @@ const handlers: Record<string, (b: PacketBatch) => void> = {
   // Every packet is held and released delayMs later.
   hold: (b) => {
     for (let i = 0; i < b.length; i++) {
-      const id = b.hold(i);
-      setTimeout(() => queue.verdict(id, true), options.delayMs ?? 30);
+      countQueue(b.queue(i));
+      const ref = b.hold(i);
+      setTimeout(() => queue.verdict(ref, true), options.delayMs ?? 30);
     }
   },
   // Echo requests leave with TTL 5 (header checksum updated) and mark 0x77.
@@ -59,6 +64,7 @@ const handlers: Record<string, (b: PacketBatch) => void> = {
   // Parses every packet (GSO ones included) and records the flags.
   parse: (b) => {
     for (let i = 0; i < b.length; i++) {
+      countQueue(b.queue(i));
       if (parsePacket(b.packet(i), parsed) !== 0) extra.parseErrors++;
       if (b.has(i, PacketFlag.GSO)) extra.gsoSeen++;
       extra.maxLength = Math.max(extra.maxLength, b.copiedLength(i));

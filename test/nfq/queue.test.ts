@@ -8,6 +8,7 @@ import { parsePing } from '../helpers/ping.js';
 
 type RunnerStats = PacketQueueStats & {
   parseErrors: number; keptLengthAfter: number; gsoSeen: number; maxLength: number; handlerErrorsSeen: number;
+  perQueue: Record<string, number>;
 };
 
 const RUNNER = fileURLToPath(new URL('./queue-runner.ts', import.meta.url));
@@ -28,11 +29,11 @@ async function withQueue(mode: string, options: object, fn: () => Promise<void>)
   return JSON.parse(m[1]) as RunnerStats;
 }
 
-async function queueRules(action: '-A' | '-D', protocols: string[], extra: string[] = []): Promise<void> {
+async function queueRules(action: '-A' | '-D', protocols: string[], extra: string[] = [], target = ['--queue-num', '0']): Promise<void> {
   for (const tool of ['iptables', 'ip6tables']) {
     for (const p of protocols) {
       const proto = tool === 'ip6tables' && p === 'icmp' ? 'ipv6-icmp' : p;
-      await lab.run('router', tool, [action, 'FORWARD', '-p', proto, '-j', 'NFQUEUE', '--queue-num', '0', ...extra]);
+      await lab.run('router', tool, [action, 'FORWARD', '-p', proto, '-j', 'NFQUEUE', ...target, ...extra]);
     }
   }
 }
@@ -84,6 +85,46 @@ t.test('F_GSO: packets up to 64 KB arrive whole with checksums flagged not ready
   t.ok(stats.gsoSeen > 0 && stats.maxLength > 1500, `GSO packets arrived whole (${stats.gsoSeen}, largest ${stats.maxLength} B)`);
   t.ok(stats.checksumNotReady > 0, `checksum-not-ready packets flagged (${stats.checksumNotReady})`);
   t.equal(stats.parseErrors, 0, 'GSO packets parse (their length fields are the whole packet)');
+});
+
+t.test('a balanced range on one socket: flows spread over its queues, held packets released by ref', async (t) => {
+  const balance = ['--queue-balance', '4:7'];
+  await queueRules('-A', ['tcp', 'icmp'], [], balance);
+  t.teardown(() => queueRules('-D', ['tcp', 'icmp'], [], balance));
+  const [cmd, args] = tcpPeerCommand(['serve', '--port', '7102']);
+  const server = lab.spawn('server', cmd, args);
+  t.teardown(() => server.kill());
+  await lab.waitForListen('server', 7102);
+  // The balance hash covers addresses only, so distinct client addresses make distinct flows.
+  const sources = Array.from({ length: 8 }, (_, i) => lab.client.v4.replace(/\d+$/, String(100 + i)));
+  for (const a of sources) await lab.run('client', 'ip', ['addr', 'add', `${a}/32`, 'dev', lab.links[0].left.ifname]);
+  t.teardown(async () => {
+    for (const a of sources) await lab.run('client', 'ip', ['addr', 'del', `${a}/32`, 'dev', lab.links[0].left.ifname]);
+  });
+
+  const tcp = await withQueue('parse', { queue: { first: 4, last: 7 } }, async () => {
+    const runs = (['v4', 'v6'] as const).map(async (family, k) => {
+      const seed = 41 + k;
+      const [c, a] = tcpPeerCommand(['xfer', '--host', lab.server[family], '--port', '7102', '--bytes', '4m', '--back', '4m', '--seed', String(seed)]);
+      const s = JSON.parse(await lab.run('client', c, a, { timeoutMs: 60_000 })) as { ok: number; results: { receivedSha256: string }[] };
+      t.equal(s.ok, 1, `IPv${family[1]} transfer ok`);
+      t.equal(s.results[0].receivedSha256, streamSha256(seed + 1_000_000, 4 << 20), `IPv${family[1]} reply byte-exact`);
+    });
+    await Promise.all(runs);
+  });
+  checkBookkeeping(t, tcp);
+  t.ok(Object.keys(tcp.perQueue).every((q) => Number(q) >= 4 && Number(q) <= 7), `packets came from queues 4-7 only (${JSON.stringify(tcp.perQueue)})`);
+
+  let pings: string[] = [];
+  const held = await withQueue('hold', { queue: { first: 4, last: 7 }, delayMs: 20 }, async () => {
+    pings = await Promise.all(sources.map(async (a) =>
+      (await lab.exec('client', 'ping', ['-c', '5', '-i', '0.05', '-I', a, lab.server.v4])).stdout));
+  });
+  t.same(pings.map((p) => parsePing(p).received), sources.map(() => 5), 'every held request from every source was released and answered');
+  const used = Object.keys(held.perQueue);
+  t.ok(used.length >= 2, `eight flows spread over more than one queue (${JSON.stringify(held.perQueue)})`);
+  checkBookkeeping(t, held);
+  t.equal(held.kernel?.queues.length, 4, 'the kernel lists the four queues bound');
 });
 
 t.test('drop verdicts drop exactly the packets chosen', async (t) => {
@@ -217,7 +258,9 @@ t.test('bad configuration and a busy queue fail with clear errors', async (t) =>
     `import { PacketQueue } from '${queueUrl}';
      try { new PacketQueue(${opts}, () => {}); console.log('opened'); } catch (e) { console.log('error', e.code ?? e.name, e.message); }`;
   const range = await script(open('{ queue: 70000 }'));
-  t.match(range.stdout, /error RangeError queue number must be in 0\.\.65535/);
+  t.match(range.stdout, /error RangeError queue numbers must be whole, in 0\.\.65535/);
+  const backwards = await script(open('{ queue: { first: 5, last: 4 } }'));
+  t.match(backwards.stdout, /error RangeError .*first <= last/);
   const copy = await script(open('{ queue: 1, copyRange: 0 }'));
   t.match(copy.stdout, /error RangeError .*copyRange/);
   const busy = await script(`import { PacketQueue } from '${queueUrl}';
@@ -225,6 +268,16 @@ t.test('bad configuration and a busy queue fail with clear errors', async (t) =>
     try { new PacketQueue({ queue: 2 }, () => {}); console.log('opened twice'); } catch (e) { console.log('error', e.code, e.message); }
     a.close();`);
   t.match(busy.stdout, /error EBUSY queue 2 is already bound by another socket/, `second binder refused: ${busy.stdout.trim()}`);
+  const partly = await script(`import { PacketQueue } from '${queueUrl}';
+    const a = new PacketQueue({ queue: 12 }, () => {});
+    try { new PacketQueue({ queue: { first: 11, last: 13 } }, () => {}); console.log('opened twice'); } catch (e) { console.log('error', e.code, e.message); }
+    const b = new PacketQueue({ queue: 11 }, () => {});
+    console.log('queue 11 free again');
+    try { b.verdict(12 * 2 ** 32 + 1, true); } catch (e) { console.log('error', e.name, e.message); }
+    a.close(); b.close();`);
+  t.match(partly.stdout, /error EBUSY queue 12 is already bound/, `a range over a busy queue is refused, naming it: ${partly.stdout.trim()}`);
+  t.match(partly.stdout, /queue 11 free again/, 'the queues of the range bound before the busy one were let go');
+  t.match(partly.stdout, /error RangeError queue\.verdict: not a packet of this queue/, 'a verdict for another queue\'s packet is refused');
   const unprivileged = await lab.exec('router', 'setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
     process.execPath, ...process.execArgv, '--input-type=module', '-e', open('{ queue: 3 }')]);
   t.match(unprivileged.stdout, /error EPERM/, `without CAP_NET_ADMIN: ${unprivileged.stdout.trim() || unprivileged.stderr.trim()}`);
