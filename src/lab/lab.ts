@@ -34,6 +34,7 @@ import {
   type LabProcess,
   type RunOptions,
 } from './netns.js';
+import type { QueueRange } from '../nfq/queue.js';
 
 export type { CmdResult, LabProcess, RunOptions } from './netns.js';
 
@@ -84,7 +85,7 @@ export interface EmulateOptions {
   router?: number;
   /** NFQUEUE queue number or balanced range, distinct per instance in one router (default 0
    *  toward the server, 1 toward the client) */
-  queue?: number | { first: number; last: number };
+  queue?: number | QueueRange;
   /** tcp-intercept emulate flags: --delay, --jitter, --loss, --burst, --rate, ... */
   args: string[];
 }
