@@ -34,10 +34,3 @@ void inet_unmap(endpoint* a) {
   memcpy(&v4.sin_addr, &a->v6.sin6_addr.s6_addr[12], 4);
   a->v4 = v4;
 }
-
-std::string inet_host(const endpoint& a) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (a.sa.sa_family == AF_INET) inet_ntop(AF_INET, &a.v4.sin_addr, buf, sizeof(buf));
-  else if (a.sa.sa_family == AF_INET6) inet_ntop(AF_INET6, &a.v6.sin6_addr, buf, sizeof(buf));
-  return buf;
-}

@@ -20,6 +20,3 @@ bool inet_parse(const std::string& host, int port, endpoint* out);
 
 // Rewrites ::ffff:a.b.c.d as the IPv4 address a.b.c.d (dual-stack listeners report those).
 void inet_unmap(endpoint* a);
-
-// Numeric text of the address alone (no port, no brackets).
-std::string inet_host(const endpoint& a);

@@ -36,10 +36,17 @@ static int get_int(int fd, int level, int name) {
   return getsockopt(fd, level, name, &value, &len) == -1 ? 0 : value;
 }
 
+// The congestion control in use, NUL-terminated in <cc>; empty when it cannot be read.
+static void read_congestion(int fd, char (&cc)[16]) {   // 16: TCP_CA_NAME_MAX, not in the uapi headers
+  socklen_t len = sizeof(cc) - 1;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &len) == -1) len = 0;
+  cc[len] = 0;
+}
+
 void leg_readback_read(int fd, leg_readback* out) {
-  char cc[16] = "";   // TCP_CA_NAME_MAX, which the uapi headers do not export
-  socklen_t len = sizeof(cc);
-  if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &len) == 0) out->cc.assign(cc, strnlen(cc, len));
+  char cc[16];
+  read_congestion(fd, cc);
+  out->cc = cc;
   out->nodelay = get_int(fd, IPPROTO_TCP, TCP_NODELAY) != 0;
   out->keepalive = get_int(fd, SOL_SOCKET, SO_KEEPALIVE) != 0;
   out->keep_idle = get_int(fd, IPPROTO_TCP, TCP_KEEPIDLE);
@@ -67,6 +74,5 @@ void leg_tcp_info_read(int fd, leg_tcp_info* out) {
   out->delivery_rate = ti.tcpi_delivery_rate;
   out->bytes_acked = ti.tcpi_bytes_acked;
   out->bytes_received = ti.tcpi_bytes_received;
-  socklen_t cc_len = sizeof(out->cc) - 1;
-  if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, out->cc, &cc_len) == -1) out->cc[0] = 0;
+  read_congestion(fd, out->cc);
 }

@@ -21,10 +21,6 @@
 
 namespace {
 
-Napi::Value probe_result(Napi::Env env, int err) {
-  return err ? Napi::String::New(env, errno_name(err)) : env.Null();
-}
-
 // probeCongestion(name) -> null when a TCP socket accepts <name>, else the errno code.
 Napi::Value probe_congestion(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -33,16 +29,16 @@ Napi::Value probe_congestion(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
   int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd == -1) fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (fd == -1) return probe_result(env, errno);
+  if (fd == -1) return errno_or_null(env, errno);
   int err = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(), name.size()) == -1 ? errno : 0;
   close(fd);
-  return probe_result(env, err);
+  return errno_or_null(env, err);
 }
 
 // probeMptcp() -> null when MPTCP sockets can be made, else the errno code.
 Napi::Value probe_mptcp(const Napi::CallbackInfo& info) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
-  if (fd == -1) return probe_result(info.Env(), errno);
+  if (fd == -1) return errno_or_null(info.Env(), errno);
   close(fd);
   return info.Env().Null();
 }
@@ -52,7 +48,7 @@ Napi::Value notify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 2 || !info[0].IsString() || !info[1].IsString())
     throw Napi::TypeError::New(env, "usage: notify(socketPath, message)");
-  return probe_result(env, notify_send(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
+  return errno_or_null(env, notify_send(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {

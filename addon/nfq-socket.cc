@@ -42,6 +42,13 @@ nfq_socket::nfq_socket(const nfq_config& cfg) : cfg_(cfg) {
   area_.resize(slot_size_ * cfg_.batch);
   msgs_.resize(cfg_.batch);
   iovs_.resize(cfg_.batch);
+  // recvmmsg writes back only msg_len (no name or control buffers), so this is set up once.
+  for (uint32_t i = 0; i < cfg_.batch; i++) {
+    iovs_[i] = {area_.data() + i * slot_size_, slot_size_};
+    msgs_[i] = {};
+    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
   packets_.reserve(cfg_.batch);
 }
 
@@ -117,12 +124,6 @@ int nfq_socket::request(void* buf, const char** step, const char* what) {
 
 int nfq_socket::receive() {
   packets_.clear();
-  for (uint32_t i = 0; i < cfg_.batch; i++) {
-    iovs_[i] = {area_.data() + i * slot_size_, slot_size_};
-    memset(&msgs_[i], 0, sizeof msgs_[i]);
-    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
-    msgs_[i].msg_hdr.msg_iovlen = 1;
-  }
   int n;
   for (;;) {
     n = recvmmsg(fd(), msgs_.data(), cfg_.batch, MSG_DONTWAIT, nullptr);
@@ -231,13 +232,11 @@ void nfq_socket::settle(const uint8_t* codes, uint8_t fallback) {
         stats_.accepted++;
     }
   }
-  stats_.held = static_cast<uint32_t>(held_.size());
 }
 
 void nfq_socket::verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
                          const uint8_t* data, size_t len) {
   if (held_.erase(held_key(queue, id))) held_in_[queue - first_]--;
-  stats_.held = static_cast<uint32_t>(held_.size());
   bool drop = code == NFQ_V_DROP;
   append_verdict(queue, id, drop ? NF_DROP : NF_ACCEPT, mark_set, mark, data, len);
   if (drop) stats_.dropped++;
@@ -271,7 +270,6 @@ void nfq_socket::release_held() {
   stats_.accepted += held_.size();
   held_.clear();
   held_in_.assign(count_, 0);
-  stats_.held = 0;
   flush();
 }
 

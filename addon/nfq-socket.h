@@ -51,7 +51,7 @@ struct nfq_stats {
   uint64_t accepted = 0, dropped = 0, replaced = 0, batch_verdicts = 0;
   uint64_t enobufs = 0, recv_errors = 0, verdict_errors = 0, send_errors = 0;
   uint64_t gso = 0, csum_not_ready = 0, truncated = 0;
-  uint32_t held = 0;
+  uint32_t held = 0;     // filled in by stats()
   int last_error = 0;   // errno of the latest receive, send or verdict error
 };
 
@@ -82,10 +82,14 @@ class nfq_socket {
   // Lets new packets pass the queue untouched (fail-open at length 0), accepts every held packet
   // and every one waiting to be read, then unbinds: closing loses no packet.
   void shutdown();
-  // Sends the verdicts gathered so far in one datagram per ~1 MiB.
+  // Sends the verdicts gathered so far (a datagram per half MiB, see kFlushAt).
   void flush();
 
-  const nfq_stats& stats() const { return stats_; }
+  nfq_stats stats() const {
+    nfq_stats s = stats_;
+    s.held = static_cast<uint32_t>(held_.size());
+    return s;
+  }
   bool owns(uint32_t queue) const { return queue - first_ < count_; }
 
  private:

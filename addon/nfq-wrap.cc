@@ -122,9 +122,10 @@ Napi::Value nfq_wrap::verdict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
     throw Napi::TypeError::New(env, "usage: queue.verdict(ref, code, mark, packet?)");
+  nfq_socket& sock = live(env);
   double ref = info[0].As<Napi::Number>().DoubleValue();
   uint64_t key = ref >= 0 && ref < 0x1p48 ? static_cast<uint64_t>(ref) : ~uint64_t{0};
-  if (static_cast<double>(key) != ref || !live(env).owns(static_cast<uint32_t>(key >> 32)))
+  if (static_cast<double>(key) != ref || !sock.owns(static_cast<uint32_t>(key >> 32)))
     throw Napi::RangeError::New(env, "queue.verdict: not a packet of this queue");
   uint32_t code = info[1].As<Napi::Number>().Uint32Value();
   if (code != NFQ_V_ACCEPT && code != NFQ_V_DROP) throw Napi::RangeError::New(env, "verdict code must be ACCEPT or DROP");
@@ -138,18 +139,18 @@ Napi::Value nfq_wrap::verdict(const Napi::CallbackInfo& info) {
     len = packet.ByteLength();
     if (len == 0 || len > 0xffff) throw Napi::RangeError::New(env, "queue.verdict: packet must be 1..65535 bytes");
   }
-  live(env).verdict(static_cast<uint16_t>(key >> 32), static_cast<uint32_t>(key), static_cast<uint8_t>(code), mark >= 0,
-                    static_cast<uint32_t>(mark), data, len);
+  sock.verdict(static_cast<uint16_t>(key >> 32), static_cast<uint32_t>(key), static_cast<uint8_t>(code), mark >= 0,
+               static_cast<uint32_t>(mark), data, len);
   return env.Undefined();
 }
 
 void nfq_wrap::flush(const Napi::CallbackInfo& info) {
-  if (p_) live(info.Env()).flush();
+  if (p_) p_->sock.flush();
 }
 
 Napi::Value nfq_wrap::stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const nfq_stats& s = live(env).stats();
+  const nfq_stats s = live(env).stats();
   Napi::Object o = Napi::Object::New(env);
   auto set = [&](const char* name, uint64_t v) { o.Set(name, Napi::Number::New(env, static_cast<double>(v))); };
   set("packets", s.packets);
@@ -167,7 +168,7 @@ Napi::Value nfq_wrap::stats(const Napi::CallbackInfo& info) {
   set("gso", s.gso);
   set("checksumNotReady", s.csum_not_ready);
   set("truncated", s.truncated);
-  o.Set("lastError", s.last_error ? Napi::String::New(env, errno_name(s.last_error)) : env.Null());
+  o.Set("lastError", errno_or_null(env, s.last_error));
   return o;
 }
 

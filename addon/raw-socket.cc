@@ -127,9 +127,7 @@ Napi::Value raw_socket::send(const Napi::CallbackInfo& info) {
   endpoint dst;
   std::string invalid = parse_destination(family_, packet, len, &dst);
   if (!invalid.empty()) throw Napi::Error::New(env, "RawSocket.send: " + invalid);
-  if (sendto(fd_, packet, len, 0, &dst.sa, inet_len(dst)) == -1)
-    return Napi::String::New(env, errno_name(errno));
-  return env.Null();
+  return errno_or_null(env, sendto(fd_, packet, len, 0, &dst.sa, inet_len(dst)) == -1 ? errno : 0);
 }
 
 void raw_socket::close(const Napi::CallbackInfo&) {

@@ -7,7 +7,7 @@
 // buffers whose bytes around it are poisoned with 0x00 in one and 0xff in the other. Any accessor
 // result that depends on a byte outside the packet differs between the two runs.
 import { pathToFileURL } from 'node:url';
-import { FuzzCases } from '../src/packet/fuzz-cases.js';
+import { FuzzCases } from './fuzz-cases.js';
 import {
   IcmpView, Ipv4View, Ipv6View, mplsBottom, mplsLabel, mplsTc, mplsTtl, parsePacket, ParsedPacket, reasonName, segEnd,
   TcpOptions, TcpView, Transport,

@@ -2,15 +2,13 @@
 // side in one router. Each subject owns a range of server ports, so TIME_WAIT legs one leaves
 // in the router never meet another's connections.
 import { existsSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Lab, LabProcess } from '../src/lab/lab.js';
+import { TCP_INTERCEPT_BIN, type Lab, type LabProcess } from '../src/lab/lab.js';
 
 export type SubjectName = 'plain' | 'tcp-intercept' | 'haproxy';
 
 export const PORT_BASE: Record<SubjectName, number> = { plain: 20000, 'tcp-intercept': 21000, haproxy: 22000 };
 export const LISTEN_PORT = { 'tcp-intercept': 5000, haproxy: 5001 } as const;
 
-const PROXY_BIN = fileURLToPath(new URL('../../bin/tcp-intercept', import.meta.url));
 // HAProxy wants 2.5 fds per connection of maxconn, and the hard fd limit here is 20,000.
 export const HAPROXY_MAXCONN = 7900;
 
@@ -19,7 +17,7 @@ export const haproxyInstalled = (): boolean => ['/usr/sbin/haproxy', '/usr/bin/h
 /** tcp-intercept in the router, quiet (no line per connection), with room for 20,000 fds. */
 export async function startTcpIntercept(lab: Lab, extra: string[] = []): Promise<LabProcess> {
   const args = ['-b', `[::]:${LISTEN_PORT['tcp-intercept']}`, '--log-level', 'warn', ...extra];
-  const p = lab.spawn('router', 'sh', ['-c', `ulimit -n 20000 && exec ${PROXY_BIN} ${args.join(' ')}`]);
+  const p = lab.spawn('router', 'sh', ['-c', `ulimit -n 20000 && exec ${TCP_INTERCEPT_BIN} ${args.join(' ')}`]);
   await lab.waitForListen('router', LISTEN_PORT['tcp-intercept']);
   return p;
 }

@@ -35,12 +35,12 @@ function parse(argv: string[]) {
     .parseSync();
 }
 
-const SUBCOMMANDS = ['rules', 'emulate'];
+const SUBCOMMANDS = new Map([['rules', runRulesCommand], ['emulate', runEmulateCommand]]);
 
 async function main(): Promise<number> {
   const argv = hideBin(process.argv);
-  if (argv[0] === 'rules') return runRulesCommand(argv.slice(1));
-  if (argv[0] === 'emulate') return runEmulateCommand(argv.slice(1));
+  const subcommand = SUBCOMMANDS.get(argv[0]);
+  if (subcommand) return subcommand(argv.slice(1));
   const args = parse(argv);
   if (args.version) {
     process.stdout.write(versionText() + '\n');
@@ -72,7 +72,7 @@ main().then(
   },
   (err: unknown) => {
     if (err instanceof TiError) {
-      const sub = SUBCOMMANDS.find((c) => c === process.argv[2]);
+      const sub = SUBCOMMANDS.has(process.argv[2]) ? process.argv[2] : undefined;
       const hint = err instanceof UsageError ? ` (see 'tcp-intercept ${sub ? `${sub} ` : ''}--help')` : '';
       process.stderr.write(`tcp-intercept: ${err.message}${hint}\n`);
       process.exit(err.exitCode);

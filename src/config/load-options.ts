@@ -1,5 +1,5 @@
 // The whole configuration, from its four sources, validated. Called at startup and on SIGHUP.
-import { ENV_PREFIX, mergeSources, readConfigFile, type OptionValue } from './sources.js';
+import { CONFIG_VAR, mergeSources, readConfigFile, type OptionValue } from './sources.js';
 import { DEFAULT_CONFIG_FILE, OPTIONS } from './option-table.js';
 import { buildProxyOptions, type ProxyOptions, type SystemProbes } from './proxy-options.js';
 
@@ -13,6 +13,6 @@ export function loadProxyOptions(
   env: NodeJS.ProcessEnv,
   probes: SystemProbes,
 ): { options: ProxyOptions; file: string | null } {
-  const file = readConfigFile(configFile ?? env[`${ENV_PREFIX}CONFIG`] ?? null, DEFAULT_CONFIG_FILE);
+  const file = readConfigFile(configFile ?? env[CONFIG_VAR] ?? null, DEFAULT_CONFIG_FILE);
   return { options: buildProxyOptions(mergeSources(OPTIONS, cli, env, file), probes), file: file?.path ?? null };
 }

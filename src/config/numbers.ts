@@ -21,10 +21,13 @@ export function wholeRange(value: unknown, what: string, min: number, max: numbe
   return { first, last };
 }
 
+/** Plain decimal text: "12", "0.5", ".25" (no sign, no exponent). */
+export const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
+
 /** "12", "0.5", ".25" -> a number from min to max. */
 export function decimal(value: unknown, what: string, min: number, max: number): number {
   const text = String(value).trim();
-  const n = /^(?:\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  const n = DECIMAL.test(text) ? Number(text) : NaN;
   if (!(n >= min && n <= max)) throw optionError(what, `'${text}' is not a number from ${min} to ${max}`);
   return n;
 }

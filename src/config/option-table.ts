@@ -1,6 +1,7 @@
 // Every option of the proxy once: its long name (also the config file key and, upper-cased,
 // the TCP_INTERCEPT_* variable), short alias, kind, default and help. The CLI and the config
 // loader both read this table.
+import { LOG_FORMATS, LOG_LEVELS } from './proxy-options.js';
 import type { OptionSpec } from './sources.js';
 
 export interface OptionDef extends OptionSpec {
@@ -34,6 +35,6 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'foreground', alias: 'f', kind: 'boolean', default: true, describe: 'accepted for compatibility: always runs in the foreground' },
   { key: 'pid-file', alias: 'p', kind: 'string', describe: 'write the process id to FILE' },
   { key: 'log', alias: 'l', kind: 'string', describe: 'append the log to FILE (SIGHUP reopens it)' },
-  { key: 'log-level', kind: 'string', default: 'info', describe: 'log level: error, warn, info, debug' },
-  { key: 'log-format', kind: 'string', default: 'text', describe: 'log line format: text, json' },
+  { key: 'log-level', kind: 'string', default: 'info', describe: `log level: ${LOG_LEVELS.join(', ')}` },
+  { key: 'log-format', kind: 'string', default: 'text', describe: `log line format: ${LOG_FORMATS.join(', ')}` },
 ];

@@ -26,7 +26,8 @@ export function envName(key: string): string {
 }
 
 const CONFIG_KEY = 'config';
-const CONFIG_VAR = envName(CONFIG_KEY);
+/** The environment variable naming the configuration file. */
+export const CONFIG_VAR = envName(CONFIG_KEY);
 
 /**
  * Reads the config file. <explicit>: the path given with --config (null when none). When it is

@@ -11,6 +11,7 @@
 // a real link does not reorder, and reordering would make TCP fast-retransmit packets that were
 // never lost, distorting any loss measurement. The price: when packets arrive less than
 // 2 × jitter apart, the applied delay averages above --delay (it stays within delay ± jitter).
+import { DECIMAL } from '../config/numbers.js';
 
 export interface BurstSettings {
   /** Probability, per packet in the good state, of moving to the bad state. */
@@ -166,7 +167,6 @@ export function validateLinkSettings(s: LinkSettings): string | null {
   return null;
 }
 
-const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
 
 /** "0.01,0.3" or "1%,30%" (forms may be mixed) -> probabilities in [0, 1]; throws on anything else. */
 export function parseBurst(text: string): BurstSettings {

@@ -1,10 +1,8 @@
 // `npm run demo`: a client, a router running tcp-intercept behind TPROXY, and a server, in
 // network namespaces; real traffic through the proxy and, for comparison, through plain
 // kernel forwarding on the same router. Prints what happened.
-import { fileURLToPath } from 'node:url';
-import { Lab, tcpPeerCommand } from './lab.js';
+import { Lab, TCP_INTERCEPT_BIN, tcpPeerCommand } from './lab.js';
 
-const PROXY_BIN = fileURLToPath(new URL('../../../bin/tcp-intercept', import.meta.url));
 const ROUNDS = 3;
 const SECONDS = 3;
 
@@ -40,7 +38,7 @@ async function main(): Promise<void> {
     await peer.waitForOutput(/^listening 7001$/m);
     await lab.waitForListen('server', 5302);
 
-    const proxy = lab.spawn('router', PROXY_BIN, ['--cc-client', 'cubic', '--cc-server', 'bbr', '-n', '--log-format', 'text']);
+    const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--cc-client', 'cubic', '--cc-server', 'bbr', '-n', '--log-format', 'text']);
     await lab.waitForListen('router', 5000);
 
     // Interleaved rounds; each side on its own server port (TIME_WAIT of the proxy's legs

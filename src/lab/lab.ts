@@ -35,6 +35,8 @@ import {
   type RunOptions,
 } from './netns.js';
 import type { QueueRange } from '../nfq/queue.js';
+import { NFT_TABLE } from '../rules/nft.js';
+import { ROUTE_FAMILIES } from '../rules/routing.js';
 
 export type { CmdResult, LabProcess, RunOptions } from './netns.js';
 
@@ -101,8 +103,8 @@ export type Host = string;
 const MAX_ID = 60;
 const LINKS_PER_LAB = 8;
 const NAME_RE = /^ti-[a-z0-9]{1,8}-(\d+)-[a-z0-9]+$/;
-const NFT_TABLE = 'tcp-intercept';
-const TCP_INTERCEPT_BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/tcp-intercept' : '../../../bin/tcp-intercept', import.meta.url));
+/** The tcp-intercept command of this checkout, from the sources or from dist/. */
+export const TCP_INTERCEPT_BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/tcp-intercept' : '../../../bin/tcp-intercept', import.meta.url));
 
 /** Network parts of link i, written so that addresses come out in canonical form. */
 function linkNets(id: number, i: number): { v4: string; v6: string } {
@@ -329,7 +331,7 @@ export class Lab {
     ].join('\n');
     this.#intercept = o;
     await this.run('router', 'nft', ['-f', '-'], { input: ruleset });
-    for (const [family, any] of [['-4', '0.0.0.0/0'], ['-6', '::/0']]) {
+    for (const [family, any] of ROUTE_FAMILIES) {
       await runChecked('ip', ['-n', this.ns.router, family, 'rule', 'add', 'fwmark', `${o.mark}`, 'lookup', `${o.table}`]);
       await runChecked('ip', ['-n', this.ns.router, family, 'route', 'add', 'local', any, 'dev', 'lo', 'table', `${o.table}`]);
     }
@@ -342,7 +344,7 @@ export class Lab {
     this.#intercept = null;
     const ns = this.ns.router;
     await run('ip', execArgs(ns, 'nft', ['delete', 'table', 'inet', NFT_TABLE]));
-    for (const [family, any] of [['-4', '0.0.0.0/0'], ['-6', '::/0']]) {
+    for (const [family, any] of ROUTE_FAMILIES) {
       await run('ip', ['-n', ns, family, 'rule', 'del', 'fwmark', `${o.mark}`, 'lookup', `${o.table}`]);
       await run('ip', ['-n', ns, family, 'route', 'del', 'local', any, 'dev', 'lo', 'table', `${o.table}`]);
     }

@@ -8,10 +8,10 @@ export type Logger = winston.Logger;
 
 // sd-daemon(3) priorities, so that journalctl -p works on what journald captures from stdout.
 const PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+const MESSAGE = Symbol.for('message');   // where winston keeps the formatted line
 const journalPrefix = winston.format((info) => {
-  const symbol = Symbol.for('message');
-  const line = (info as unknown as Record<symbol, string>)[symbol];
-  (info as unknown as Record<symbol, string>)[symbol] = `<${PRIORITY[info.level] ?? 6}>${line}`;
+  const line = (info as unknown as Record<symbol, string>)[MESSAGE];
+  (info as unknown as Record<symbol, string>)[MESSAGE] = `<${PRIORITY[info.level] ?? 6}>${line}`;
   return info;
 });
 

@@ -13,7 +13,16 @@ const RESULT: Record<CloseReason, string> = {
 const LEGS: readonly Leg[] = ['client', 'server'];
 
 type Observer = ReturnType<Histogram['labels']>;
+type Increment = ReturnType<Counter['labels']>;
 interface LegHistograms { rtt: Observer; retrans: Observer; delivery: Observer }
+
+/** A labelled child resolved once per label value (labels() hashes its arguments every call);
+ *  make is a bound function, so a hit allocates nothing. */
+function cached<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
+  let v = map.get(key);
+  if (v === undefined) map.set(key, (v = make(key)));
+  return v;
+}
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -25,7 +34,9 @@ export class ProxyMetrics {
   readonly #rtt: Histogram;
   readonly #retrans: Histogram;
   readonly #delivery: Histogram;
-  readonly #legs = new Map<string, LegHistograms>();
+  readonly #resultChildren = new Map<CloseReason, Increment>();
+  readonly #resetChildren = new Map<Leg, Increment>();
+  readonly #legs = { client: new Map<string, LegHistograms>(), server: new Map<string, LegHistograms>() };
 
   constructor(version: string) {
     const registers = [this.registry];
@@ -95,15 +106,15 @@ export class ProxyMetrics {
     }
   }
 
-  /** The per-leg histograms of one leg and congestion control, resolved once (labels() hashes every call). */
+  readonly #makeResult = (reason: CloseReason): Increment => this.#results.labels(RESULT[reason]);
+  readonly #makeReset = (leg: Leg): Increment => this.#resets.labels(leg);
+  readonly #makeLeg = {
+    client: (cc: string): LegHistograms => this.#legHistograms('client', cc),
+    server: (cc: string): LegHistograms => this.#legHistograms('server', cc),
+  };
+
   #legHistograms(leg: Leg, cc: string): LegHistograms {
-    const key = `${leg} ${cc}`;
-    let h = this.#legs.get(key);
-    if (!h) {
-      h = { rtt: this.#rtt.labels(leg, cc), retrans: this.#retrans.labels(leg, cc), delivery: this.#delivery.labels(leg, cc) };
-      this.#legs.set(key, h);
-    }
-    return h;
+    return { rtt: this.#rtt.labels(leg, cc), retrans: this.#retrans.labels(leg, cc), delivery: this.#delivery.labels(leg, cc) };
   }
 
   /** Where scrape-time figures come from (the proxy's engine). */
@@ -120,13 +131,14 @@ export class ProxyMetrics {
       }
       if (!batch.isSample(i)) {
         const reason = batch.reason(i);
-        this.#results.labels(RESULT[reason]).inc();
-        if (reason === 'client-reset' || reason === 'server-reset') this.#resets.labels(reason === 'client-reset' ? 'client' : 'server').inc();
+        cached(this.#resultChildren, reason, this.#makeResult).inc();
+        if (reason === 'client-reset') cached(this.#resetChildren, 'client', this.#makeReset).inc();
+        else if (reason === 'server-reset') cached(this.#resetChildren, 'server', this.#makeReset).inc();
         if (batch.opened(i)) this.#duration.observe(batch.durationUs(i) / 1e6);
       }
       for (const leg of LEGS) {
         if (!batch.hasInfo(i, leg)) continue;
-        const h = this.#legHistograms(leg, batch.cc(i, leg));
+        const h = cached(this.#legs[leg], batch.cc(i, leg), this.#makeLeg[leg]);
         h.rtt.observe(batch.rttUs(i, leg) / 1e6);
         h.retrans.observe(batch.retransmits(i, leg));
         h.delivery.observe(batch.deliveryRate(i, leg));

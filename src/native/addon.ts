@@ -74,7 +74,6 @@ export interface CloseEvent {
   serverInfo: TcpInfoSummary | null;
 }
 
-
 export interface EngineStats {
   accepted: number; active: number; connecting: number; listeners: number;
   bytesClientToServer: number; bytesServerToClient: number;

@@ -1,6 +1,7 @@
 // Reads the engine's event records (layout: addon/event-record.h). Numbers are read in place;
 // objects and address strings are built only by open()/close(), for what gets logged.
 import { constants } from 'node:os';
+import { ipv4Text, ipv6Text } from '../packet/ip.js';
 import type { CloseEvent, CloseReason, LegReadback, OpenEvent, TcpInfoSummary } from './addon.js';
 
 export const RECORD_SIZE = 264;
@@ -15,21 +16,6 @@ export type Leg = 'client' | 'server';
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const LEGS = [null, 'client', 'server'] as const;
-
-/** Numeric text of a 16-byte IPv6 address, shortest form (RFC 5952). */
-export function ipv6Text(b: Buffer, off: number): string {
-  const words = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(off + 2 * i));
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
 
 export class EventBatch {
   readonly count: number;
@@ -88,14 +74,6 @@ export class EventBatch {
     return this.reasons[this.#buf[i * RECORD_SIZE + REASON]] as CloseReason;
   }
 
-  bytesClientToServer(i: number): number {
-    return this.#f64(i, C2S);
-  }
-
-  bytesServerToClient(i: number): number {
-    return this.#f64(i, S2C);
-  }
-
   open(i: number): OpenEvent {
     const r = i * RECORD_SIZE;
     const inspected = (this.#buf[r + FLAGS] & F_INSPECTED) !== 0;
@@ -120,7 +98,7 @@ export class EventBatch {
       reason: this.reason(i),
       error: err ? (ERRNO_NAMES.get(err) ?? `errno ${err}`) : null,
       errorLeg: LEGS[this.#buf[r + ERR_LEG]] ?? null,
-      opened: (flags & F_OPENED) !== 0,
+      opened: this.opened(i),
       clientAddress: this.#host(r + CLIENT), clientPort: this.#port(r + CLIENT),
       targetAddress: this.#host(r + TARGET), targetPort: this.#port(r + TARGET),
       bytesClientToServer: this.#f64(i, C2S),
@@ -150,7 +128,7 @@ export class EventBatch {
 
   #host(off: number): string {
     const b = this.#buf;
-    if (b[off] === 4) return `${b[off + 4]}.${b[off + 5]}.${b[off + 6]}.${b[off + 7]}`;
+    if (b[off] === 4) return ipv4Text(b, off + 4);
     return b[off] === 6 ? ipv6Text(b, off + 4) : '';
   }
 

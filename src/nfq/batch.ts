@@ -49,7 +49,10 @@ export class PacketBatch {
   id(i: number): number { return this.#word(i, Word.ID); }
   /** The queue the packet came from (one of a balanced range). */
   queue(i: number): number { return this.#word(i, Word.QUEUE); }
-  ref(i: number): PacketRef { return this.queue(i) * QUEUE_SHIFT + this.id(i); }
+  ref(i: number): PacketRef {
+    const at = this.#check(i) * WORDS;
+    return this.#meta[at + Word.QUEUE] * QUEUE_SHIFT + this.#meta[at + Word.ID];
+  }
   /** The IP packet, a view into the receive area. */
   packet(i: number): Buffer {
     const off = this.#word(i, Word.OFFSET);

@@ -83,12 +83,14 @@ export class PacketQueue implements VerdictSink {
     q.verdict(ref, accept ? 1 : 2, opts?.mark ?? -1, opts?.packet);
     if (!this.#flushPending) {
       this.#flushPending = true;
-      queueMicrotask(() => {
-        this.#flushPending = false;
-        this.#native?.flush();
-      });
+      queueMicrotask(this.#flush);
     }
   }
+
+  #flush = (): void => {
+    this.#flushPending = false;
+    this.#native?.flush();
+  };
 
   stats(): PacketQueueStats {
     const kernel = sumKernelQueueStats(readKernelQueueStats(this.range.first, this.range.last));

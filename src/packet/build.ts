@@ -1,7 +1,7 @@
 // Builds IPv4/IPv6 packets carrying a TCP segment or an ICMP error, for tests and for the probe
 // engine. Each packet is sized first, allocated once, written front to back, and its checksums
 // are filled last. Builders throw (RangeError) on impossible specs: those are programmer errors.
-import { put16, put32 } from './bytes.js';
+import { EMPTY, put16, put32 } from './bytes.js';
 import { checksum } from './checksum.js';
 import { ICMP_EXT_HEADER_LEN, ICMP_EXT_VERSION, ICMP_HEADER_LEN, ICMP_MIN_ORIGINAL_LEN, ICMP_OBJECT_HEADER_LEN, hasLengthAttribute, IcmpExtField, IcmpField, IcmpObjectField, IcmpView, MPLS_CLASS, MPLS_CTYPE } from './icmp.js';
 import { IpProto } from './ip.js';
@@ -167,7 +167,7 @@ export function writeTcpPacket(buf: Buffer, off: number, ip: IpSpec, tcp: TcpSpe
   put16(buf, o + TcpField.WINDOW, tcp.window ?? 65535);
   put16(buf, o + TcpField.CHECKSUM, tcp.checksum ?? 0);
   put16(buf, o + TcpField.URGENT, tcp.urgent ?? 0);
-  const options = tcp.options ?? EMPTY_BYTES;
+  const options = tcp.options ?? EMPTY;
   buf.set(options, o + TCP_HEADER_LEN);
   buf.fill(0, o + TCP_HEADER_LEN + options.length, o + hl);
   if (tcp.payload) buf.set(tcp.payload, o + hl);
@@ -233,7 +233,6 @@ export function writeIcmpError(buf: Buffer, off: number, ip: IpSpec, icmp: IcmpE
   return total;
 }
 
-const EMPTY_BYTES = new Uint8Array(0);
 // Views the builder writes checksums through; one each, reused.
 const ip4View = new Ipv4View();
 const ip6View = new Ipv6View();

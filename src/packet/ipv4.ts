@@ -1,6 +1,6 @@
 // IPv4 header view (RFC 791) over (buf, off, len), re-pointed at each packet with wrap().
 import { put16, u16 } from './bytes.js';
-import { checksum, pseudoHeaderSum, updateChecksum16, verifyRange } from './checksum.js';
+import { fillRange, pseudoHeaderSum, updateChecksum16, verifyRange } from './checksum.js';
 import { Reason } from './errors.js';
 import { ipv4Text } from './ip.js';
 import { IpView } from './ip-view.js';
@@ -70,10 +70,7 @@ export class Ipv4View extends IpView {
 
   verifyChecksum(): boolean { return verifyRange(this.buf, this.off, this.headerLength(), 0); }
 
-  fillChecksum(): void {
-    put16(this.buf, this.off + F.CHECKSUM, 0);
-    put16(this.buf, this.off + F.CHECKSUM, checksum(this.buf, this.off, this.headerLength()));
-  }
+  fillChecksum(): void { fillRange(this.buf, this.off, this.headerLength(), 0, this.off + F.CHECKSUM); }
 
   pseudoHeaderSum(protocol: number, length: number): number {
     return pseudoHeaderSum(this.buf, this.off + F.SRC, 8, protocol, length);

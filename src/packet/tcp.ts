@@ -163,18 +163,8 @@ export class TcpView extends ByteView {
   }
 
   // In-place rewrites that keep a correct checksum correct (RFC 1624), without re-summing the payload.
-  setSeqNumber(v: number): void {
-    const o = this.off + F.SEQ, old = u32(this.buf, o);
-    put32(this.buf, o, v);
-    this.setChecksum(updateChecksum32(this.checksum(), old, v));
-  }
-
-  setAckNumber(v: number): void {
-    const o = this.off + F.ACK, old = u32(this.buf, o);
-    put32(this.buf, o, v);
-    this.setChecksum(updateChecksum32(this.checksum(), old, v));
-  }
-
+  setSeqNumber(v: number): void { this.setWord32(F.SEQ, v); }
+  setAckNumber(v: number): void { this.setWord32(F.ACK, v); }
   setWindow(v: number): void {
     const o = this.off + F.WINDOW, old = u16(this.buf, o);
     put16(this.buf, o, v);
@@ -182,6 +172,12 @@ export class TcpView extends ByteView {
   }
 
   setChecksum(v: number): void { put16(this.buf, this.off + F.CHECKSUM, v); }
+
+  private setWord32(field: number, v: number): void {
+    const o = this.off + field, old = u32(this.buf, o);
+    put32(this.buf, o, v);
+    this.setChecksum(updateChecksum32(this.checksum(), old, v));
+  }
 }
 
 /** The sequence number after the segment: seq + payload length + SYN + FIN, modulo 2^32. */

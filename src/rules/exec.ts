@@ -1,8 +1,6 @@
 // Running the system's tools (nft, iptables, ip). With --dry-run the commands that would
 // change something are printed instead; queries still run, so the plan fits what is there.
-import { spawn } from 'node:child_process';
-
-export interface Result { code: number; stdout: string; stderr: string }
+import { run as runCommand, type CmdResult } from '../command.js';
 
 export class Exec {
   readonly printed: string[] = [];
@@ -10,7 +8,7 @@ export class Exec {
   constructor(readonly dryRun: boolean) {}
 
   /** A read-only query: always runs. */
-  query(cmd: string, args: string[]): Promise<Result> {
+  query(cmd: string, args: string[]): Promise<CmdResult> {
     return run(cmd, args);
   }
 
@@ -34,15 +32,11 @@ export class Exec {
   }
 }
 
-function run(cmd: string, args: string[], input?: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', (err) => resolve({ code: 127, stdout, stderr: `${cmd}: ${err.message}` }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
+/** Like the system's shell, a tool that cannot be started gives status 127. */
+async function run(cmd: string, args: string[], input?: string): Promise<CmdResult> {
+  try {
+    return await runCommand(cmd, args, { input });
+  } catch (err) {
+    return { code: 127, stdout: '', stderr: (err as Error).message };
+  }
 }

@@ -4,11 +4,11 @@
 import type { Exec } from './exec.js';
 import { hex, isV6, type RuleOptions } from './rule-options.js';
 
-export const CHAIN = 'tcp-intercept';
+const CHAIN = 'tcp-intercept';
 const TOOLS = [['iptables', 'icmp', false], ['ip6tables', 'ipv6-icmp', true]] as const;
 
 /** The rules of our chain for one family, each as iptables arguments after `-A CHAIN`. */
-export function chainRules(o: RuleOptions, v6: boolean, icmp: string): string[][] {
+function chainRules(o: RuleOptions, v6: boolean, icmp: string): string[][] {
   const mark = ['-j', 'MARK', '--set-xmark', `${hex(o.fwmark)}/${hex(o.fwmark)}`];
   const rules: string[][] = [
     ['-p', icmp, '-m', 'socket', '--transparent', ...mark],

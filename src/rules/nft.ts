@@ -7,7 +7,7 @@ export const NFT_TABLE = 'tcp-intercept';
 
 const set = (items: string[]): string => (items.length === 1 ? items[0] : `{ ${items.join(', ')} }`);
 
-export function nftRuleset(o: RuleOptions): string {
+function nftRuleset(o: RuleOptions): string {
   const mark = `meta mark set meta mark | ${hex(o.fwmark)}`;
   const lines = [
     // Packets of the proxy's own connections, and ICMP errors about them (the socket match

@@ -3,7 +3,8 @@
 import type { Exec } from './exec.js';
 import { hex, type RuleOptions } from './rule-options.js';
 
-const FAMILIES = [['-4', '0.0.0.0/0'], ['-6', '::/0']] as const;
+/** ip's family flag and the whole address space of each family. */
+export const ROUTE_FAMILIES = [['-4', '0.0.0.0/0'], ['-6', '::/0']] as const;
 
 async function ruleCount(exec: Exec, family: string, o: RuleOptions): Promise<number> {
   const r = await exec.query('ip', [family, '-j', 'rule', 'show']);
@@ -12,7 +13,7 @@ async function ruleCount(exec: Exec, family: string, o: RuleOptions): Promise<nu
 }
 
 export async function installRouting(exec: Exec, o: RuleOptions): Promise<void> {
-  for (const [family, any] of FAMILIES) {
+  for (const [family, any] of ROUTE_FAMILIES) {
     if ((await ruleCount(exec, family, o)) === 0) {
       await exec.change('ip', [family, 'rule', 'add', 'fwmark', `${hex(o.fwmark)}/${hex(o.fwmark)}`, 'lookup', String(o.table)]);
     }
@@ -21,7 +22,7 @@ export async function installRouting(exec: Exec, o: RuleOptions): Promise<void> 
 }
 
 export async function removeRouting(exec: Exec, o: RuleOptions): Promise<void> {
-  for (const [family, any] of FAMILIES) {
+  for (const [family, any] of ROUTE_FAMILIES) {
     for (let n = await ruleCount(exec, family, o); n > 0; n--) {
       await exec.undo('ip', [family, 'rule', 'del', 'fwmark', `${hex(o.fwmark)}/${hex(o.fwmark)}`, 'lookup', String(o.table)]);
     }
@@ -31,7 +32,7 @@ export async function removeRouting(exec: Exec, o: RuleOptions): Promise<void> {
 
 export async function routingStatus(exec: Exec, o: RuleOptions): Promise<string[]> {
   const lines: string[] = [];
-  for (const [family, any] of FAMILIES) {
+  for (const [family, any] of ROUTE_FAMILIES) {
     const rules = await ruleCount(exec, family, o);
     const routes = await exec.query('ip', [family, 'route', 'show', 'table', String(o.table)]);
     const local = routes.code === 0 && /^local (default|0\.0\.0\.0\/0|::\/0) dev lo/m.test(routes.stdout);

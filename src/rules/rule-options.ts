@@ -15,10 +15,15 @@ export interface RuleOptions {
   table: number;
 }
 
+/** The items of repeated and comma-separated option values, trimmed, empty ones dropped. */
+function commaItems(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean);
+}
+
 /** "80,443,8000-8100" -> ["80", "443", "8000-8100"], each checked. */
 export function parsePorts(values: string[], what: string): string[] {
   const out: string[] = [];
-  for (const part of values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of commaItems(values)) {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
     const lo = m ? Number(m[1]) : NaN, hi = m?.[2] ? Number(m[2]) : lo;
     if (!(lo >= 1 && hi <= 65535 && lo <= hi)) throw optionError(what, `'${part}' is not a port or a port range (1-65535)`);
@@ -29,7 +34,7 @@ export function parsePorts(values: string[], what: string): string[] {
 
 /** "10.0.0.0/8", "2001:db8::/32" or a single address; checked, returned as given. */
 export function parseNetworks(values: string[], what: string): string[] {
-  return values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean).map((net) => {
+  return commaItems(values).map((net) => {
     const [addr, len, extra] = net.split('/');
     const family = isIP(addr);
     const max = family === 6 ? 128 : 32;
@@ -40,7 +45,7 @@ export function parseNetworks(values: string[], what: string): string[] {
 }
 
 export function parseInterfaces(values: string[], what: string): string[] {
-  return values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean).map((name) => {
+  return commaItems(values).map((name) => {
     if (!/^[A-Za-z0-9_.:@+-]{1,15}$/.test(name)) throw optionError(what, `'${name}' is not an interface name`);
     return name;
   });

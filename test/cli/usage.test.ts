@@ -1,10 +1,10 @@
 // The command line contract: every mistake exits 64 with one line that says what is wrong.
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { PROXY_BIN } from '../helpers/proxy-lab.js';
+import { TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 
 function run(args: string[]) {
-  const r = spawnSync(PROXY_BIN, args, { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(TCP_INTERCEPT_BIN, args, { encoding: 'utf8', timeout: 10_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

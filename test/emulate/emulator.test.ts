@@ -1,9 +1,9 @@
 // `tcp-intercept emulate` checked from outside, the way its users will: ping RTT and loss over a
 // few hundred packets, iperf3 rate; and its own account of what it did, against the same figures.
-import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import t, { type Test } from 'tap';
+import { Lab, type EmulatedLink, type EmulateOptions } from '../../src/lab/lab.js';
 import { parsePing, type PingResult } from '../helpers/ping.js';
-import { PROXY_BIN } from '../helpers/proxy-lab.js';
+import { TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'emu', id: 19 });
 t.teardown(() => lab.destroy());
@@ -17,24 +17,34 @@ async function ping(count: number, intervalS: number): Promise<PingResult> {
 
 const figure = (out: string, re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
 
-t.test('delay and jitter: ping RTT over 300 packets', async (t) => {
-  const up = await lab.emulate({ toward: 'server', args: ['--delay', '20', '--jitter', '5'] });
-  const down = await lab.emulate({ toward: 'client', args: ['--delay', '20'] });
-  let p: PingResult;
+/** Runs <measure> through emulated links, stops them on every path, and returns its result with
+ *  the emulators' reports (also printed as comments). */
+async function through<T>(t: Test, links: EmulateOptions[], measure: () => Promise<T>): Promise<[T, string]> {
+  const running: EmulatedLink[] = [];
+  let result: T;
+  let out = '';
   try {
-    p = await ping(300, 0.02);
+    for (const link of links) running.push(await lab.emulate(link));
+    result = await measure();
   } finally {
-    t.comment((await up.stop()).trim());
-    t.comment((await down.stop()).trim());
+    for (const link of running) out += await link.stop();
+    t.comment(out.trim());
   }
+  return [result, out];
+}
+
+t.test('delay and jitter: ping RTT over 300 packets', async (t) => {
+  const [p] = await through(t, [
+    { toward: 'server', args: ['--delay', '20', '--jitter', '5'] },
+    { toward: 'client', args: ['--delay', '20'] },
+  ], () => ping(300, 0.02));
   t.equal(p.received, 300, 'no packet lost');
   // Tolerance: timers fire on whole milliseconds, so each direction may add up to ~1.5 ms.
   t.ok(Math.abs(p.avg - 40) <= 3, `mean RTT ${p.avg} ms is 40 ms ± 3`);
   // A shared machine runs a timer late now and then (tens of ms, seen in CI): the bounds are on
   // the bulk of the packets, not on every one.
-  const sorted = [...p.rtts].sort((x, y) => x - y);
-  const at = (q: number): number => sorted[Math.floor(q * (sorted.length - 1))];
-  const inside = sorted.filter((r) => r >= 35 - 0.5 && r <= 45 + 2).length / sorted.length;
+  const at = (q: number): number => p.rtts[Math.floor(q * (p.rtts.length - 1))];
+  const inside = p.rtts.filter((r) => r >= 35 - 0.5 && r <= 45 + 2).length / p.rtts.length;
   t.ok(p.min >= 35 - 0.5 && inside >= 0.85,
     `RTT stays within 40 ± 5 ms of jitter (min ${p.min}, ${(inside * 100).toFixed(1)}% inside, p95 ${at(0.95)}, max ${p.max} ms)`);
   // Uniform ±5 ms has an interquartile range of 5 ms; a fixed delay would have about none.
@@ -43,14 +53,7 @@ t.test('delay and jitter: ping RTT over 300 packets', async (t) => {
 });
 
 t.test('a balanced range: one emulator serves --queue-balance 20:23', async (t) => {
-  const up = await lab.emulate({ toward: 'server', queue: { first: 20, last: 23 }, args: ['--delay', '15'] });
-  let p: PingResult;
-  let out = '';
-  try {
-    p = await ping(50, 0.02);
-  } finally {
-    out = await up.stop();
-  }
+  const [p, out] = await through(t, [{ toward: 'server', queue: { first: 20, last: 23 }, args: ['--delay', '15'] }], () => ping(50, 0.02));
   t.match(out, /^tcp-intercept emulate: queues 20-23: delay 15 ms/m, out.split('\n')[0]);
   t.equal(p.received, 50, 'no packet lost');
   t.ok(p.min >= 14.5 && p.avg <= 18, `RTT carries the one-way delay (min ${p.min}, mean ${p.avg} ms)`);
@@ -58,15 +61,7 @@ t.test('a balanced range: one emulator serves --queue-balance 20:23', async (t) 
 });
 
 t.test('random loss: 20% of 500 pings, and the emulator counts exactly those', async (t) => {
-  const up = await lab.emulate({ toward: 'server', args: ['--loss', '20'] });
-  let p: PingResult;
-  let out = '';
-  try {
-    p = await ping(500, 0.005);
-  } finally {
-    out = await up.stop();
-  }
-  t.comment(out.trim());
+  const [p, out] = await through(t, [{ toward: 'server', args: ['--loss', '20'] }], () => ping(500, 0.005));
   const lostShare = (100 * (p.sent - p.received)) / p.sent;
   // Binomial(500, 0.2) has a standard deviation of 1.8 points: ±6 is over 3 of them.
   t.ok(Math.abs(lostShare - 20) <= 6, `loss ${lostShare.toFixed(1)}% is 20% ± 6`);
@@ -74,15 +69,7 @@ t.test('random loss: 20% of 500 pings, and the emulator counts exactly those', a
 });
 
 t.test('Gilbert-Elliott bursts: losses come in runs', async (t) => {
-  const up = await lab.emulate({ toward: 'server', args: ['--burst', '0.05,0.5', '--seed', '7'] });
-  let p: PingResult;
-  let out = '';
-  try {
-    p = await ping(1000, 0.003);
-  } finally {
-    out = await up.stop();
-  }
-  t.comment(out.trim());
+  const [p, out] = await through(t, [{ toward: 'server', args: ['--burst', '0.05,0.5', '--seed', '7'] }], () => ping(1000, 0.003));
   const lostShare = (100 * (p.sent - p.received)) / p.sent;
   // Stationary loss enter/(enter+exit) = 9.1%; mean run 1/exit = 2 packets.
   t.ok(lostShare >= 4 && lostShare <= 15, `loss ${lostShare.toFixed(1)}% near the expected 9.1%`);
@@ -95,16 +82,10 @@ t.test('rate: iperf3 through a 20 Mbit/s link', async (t) => {
   const server = lab.spawn('server', 'iperf3', ['-s', '-1', '-p', '5301']);
   t.teardown(() => server.kill());
   await lab.waitForListen('server', 5301);
-  const up = await lab.emulate({ toward: 'server', args: ['--rate', '20'] });
-  let mbit = 0;
-  let out = '';
-  try {
+  const [mbit, out] = await through(t, [{ toward: 'server', args: ['--rate', '20'] }], async () => {
     const json = await lab.run('client', 'iperf3', ['-c', lab.server.v4, '-p', '5301', '-t', '4', '-O', '1', '-J'], { timeoutMs: 60_000 });
-    mbit = (JSON.parse(json) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
-  } finally {
-    out = await up.stop();
-  }
-  t.comment(out.trim());
+    return (JSON.parse(json) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+  });
   // 20 Mbit/s of 1500-byte IP packets carry 1448 bytes of TCP payload each: 19.3 Mbit/s; ±10%.
   t.ok(mbit >= 17.4 && mbit <= 21.2, `iperf3 received ${mbit.toFixed(2)} Mbit/s`);
   t.match(out, /rate 20 Mbit\/s: max backlog \d+ packets/);
@@ -112,7 +93,7 @@ t.test('rate: iperf3 through a 20 Mbit/s link', async (t) => {
 
 t.test('bad flags, a busy queue and missing privileges: one line and a status', async (t) => {
   const emulate = (args: string[], pre: string[] = []) => {
-    const [cmd, ...rest] = [...pre, PROXY_BIN, 'emulate', ...args];
+    const [cmd, ...rest] = [...pre, TCP_INTERCEPT_BIN, 'emulate', ...args];
     return lab.exec('router', cmd, rest, { timeoutMs: 20_000 });
   };
   const cases: [string[], RegExp][] = [

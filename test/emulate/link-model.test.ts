@@ -4,17 +4,7 @@ import t from 'tap';
 import {
   formatLinkStats, LinkModel, parseBurst, validateLinkSettings, type DropCause, type LinkSettings, type LinkStats,
 } from '../../src/emulate/link-model.js';
-
-/** mulberry32: a small seeded generator of [0, 1), so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/emulate/seeded-random.js';
 
 /** Hands out exactly `values`, in order; `left()` says how many were not asked for. */
 function scripted(values: number[]): { random: () => number; left: () => number } {
@@ -52,7 +42,7 @@ t.test('pure delay: exactly --delay, no random draw', async (t) => {
 });
 
 t.test('jitter: uniform within delay ± jitter, mean ≈ delay when packets are spaced', async (t) => {
-  const m = new LinkModel(link({ delayMs: 50, jitterMs: 10 }), mulberry32(1));
+  const m = new LinkModel(link({ delayMs: 50, jitterMs: 10 }), seededRandom(1));
   const n = 20000;
   let min = Infinity, max = -Infinity, sum = 0, squares = 0, prev = -Infinity, decreases = 0;
   for (let i = 0; i < n; i++) {
@@ -78,7 +68,7 @@ t.test('jitter: uniform within delay ± jitter, mean ≈ delay when packets are 
 });
 
 t.test('jitter never reorders: dense arrivals wait for the packet before them', async (t) => {
-  const m = new LinkModel(link({ delayMs: 50, jitterMs: 10 }), mulberry32(2));
+  const m = new LinkModel(link({ delayMs: 50, jitterMs: 10 }), seededRandom(2));
   const n = 20000;
   let prev = -Infinity, decreases = 0, heldBack = 0, outside = 0, sum = 0;
   for (let i = 0; i < n; i++) {
@@ -97,7 +87,7 @@ t.test('jitter never reorders: dense arrivals wait for the packet before them', 
 });
 
 t.test('jitter larger than the delay: never below 0', async (t) => {
-  const m = new LinkModel(link({ delayMs: 5, jitterMs: 10 }), mulberry32(3));
+  const m = new LinkModel(link({ delayMs: 5, jitterMs: 10 }), seededRandom(3));
   const n = 20000;
   let zeros = 0, negative = 0;
   for (let i = 0; i < n; i++) {
@@ -112,7 +102,7 @@ t.test('jitter larger than the delay: never below 0', async (t) => {
 
 t.test('loss: the share dropped is --loss within half a percentage point', async (t) => {
   for (const [percent, seed] of [[1, 4], [2.5, 5], [30, 6]]) {
-    const m = new LinkModel(link({ delayMs: 10, lossPercent: percent }), mulberry32(seed));
+    const m = new LinkModel(link({ delayMs: 10, lossPercent: percent }), seededRandom(seed));
     const n = 100000;
     let lost = 0, other = 0;
     for (let i = 0; i < n; i++) {
@@ -126,7 +116,7 @@ t.test('loss: the share dropped is --loss within half a percentage point', async
   }
   const none = new LinkModel(link({ lossPercent: 0 }), never);
   t.equal(none.admit(1, 1), 1, '0% loses nothing and draws nothing');
-  const all = new LinkModel(link({ lossPercent: 100 }), mulberry32(7));
+  const all = new LinkModel(link({ lossPercent: 100 }), seededRandom(7));
   let passed = 0;
   for (let i = 0; i < 10000; i++) if (all.admit(i, 1) !== 'loss') passed++;
   t.equal(passed, 0, '100% loses everything');
@@ -134,7 +124,7 @@ t.test('loss: the share dropped is --loss within half a percentage point', async
 
 t.test('Gilbert-Elliott: mean loss enter/(enter+exit), mean burst 1/exit', async (t) => {
   const enter = 0.02, exit = 0.25, n = 1_000_000;
-  const m = new LinkModel(link({ burst: { enter, exit } }), mulberry32(8));
+  const m = new LinkModel(link({ burst: { enter, exit } }), seededRandom(8));
   let dropped = 0, runs = 0, inRun = false, other = 0;
   for (let i = 0; i < n; i++) {
     const r = m.admit(i, 100);
@@ -155,7 +145,7 @@ t.test('Gilbert-Elliott: mean loss enter/(enter+exit), mean burst 1/exit', async
 });
 
 t.test('Gilbert-Elliott: P_EXIT 1 makes single-packet bursts', async (t) => {
-  const m = new LinkModel(link({ burst: { enter: 0.1, exit: 1 } }), mulberry32(9));
+  const m = new LinkModel(link({ burst: { enter: 0.1, exit: 1 } }), seededRandom(9));
   let previous: DropCause | number = 0, doubles = 0;
   for (let i = 0; i < 100000; i++) {
     const r = m.admit(i, 100);
@@ -169,7 +159,7 @@ t.test('Gilbert-Elliott: P_EXIT 1 makes single-packet bursts', async (t) => {
 
 t.test('Gilbert-Elliott: the good state still applies --loss', async (t) => {
   const enter = 0.01, exit = 0.5, n = 1_000_000;
-  const m = new LinkModel(link({ burst: { enter, exit }, lossPercent: 10 }), mulberry32(10));
+  const m = new LinkModel(link({ burst: { enter, exit }, lossPercent: 10 }), seededRandom(10));
   for (let i = 0; i < n; i++) m.admit(i, 100);
   const { dropped } = m.stats;
   const goodLoss = dropped.loss / (n - dropped.burst);
@@ -230,7 +220,7 @@ t.test('rate: serialization time follows size and rate', async (t) => {
 
 t.test('lost packets take no link time and no queue place', async (t) => {
   for (const lossy of [link({ lossPercent: 50 }), link({ burst: { enter: 0.2, exit: 0.3 } })]) {
-    const m = new LinkModel({ ...lossy, rateMbit: 10, limit: 10000 }, mulberry32(11));
+    const m = new LinkModel({ ...lossy, rateMbit: 10, limit: 10000 }, seededRandom(11));
     const releases: number[] = [];
     for (let i = 0; i < 2000; i++) {
       const r = m.admit(0, 1250);
@@ -239,7 +229,7 @@ t.test('lost packets take no link time and no queue place', async (t) => {
     t.ok(releases.length > 600 && releases.length < 1400, `${releases.length} passed`);
     t.same(releases, releases.map((_, k) => k + 1), 'the k-th packet passed leaves at k ms');
   }
-  const m = new LinkModel(link({ lossPercent: 50, rateMbit: 10, limit: 100 }), mulberry32(12));
+  const m = new LinkModel(link({ lossPercent: 50, rateMbit: 10, limit: 100 }), seededRandom(12));
   for (let i = 0; i < 1000; i++) m.admit(0, 1250);
   const s = m.stats;
   t.equal(s.packetsPassed, 100, 'the limit counts only packets that reached the queue');
@@ -247,7 +237,7 @@ t.test('lost packets take no link time and no queue place', async (t) => {
 });
 
 t.test('rate: the backlog count agrees with a brute-force count over a long saturated run', async (t) => {
-  const random = mulberry32(13), limit = 50;
+  const random = seededRandom(13), limit = 50;
   const m = new LinkModel(link({ rateMbit: 10, limit }), never);
   const finishes: number[] = [];
   let now = 0, wrong = 0, drops = 0, maxWaiting = 0;
@@ -274,7 +264,7 @@ t.test('rate: the backlog count agrees with a brute-force count over a long satu
 });
 
 t.test('rate with delay and jitter: serialization first, then delay ± jitter, in order', async (t) => {
-  const m = new LinkModel(link({ rateMbit: 10, delayMs: 50, jitterMs: 10 }), mulberry32(14));
+  const m = new LinkModel(link({ rateMbit: 10, delayMs: 50, jitterMs: 10 }), seededRandom(14));
   let prev = -Infinity, wrong = 0;
   for (let k = 1; k <= 500; k++) {
     const r = released(m.admit(0, 1250));

@@ -1,10 +1,17 @@
 // A lab with tcp-intercept running in the router behind TPROXY, and the tcp-peer programs on
 // either side: what every proxy test starts from.
-import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { Lab, tcpPeerCommand, type LabProcess } from '../../src/lab/lab.js';
+import { Lab, TCP_INTERCEPT_BIN, tcpPeerCommand, type LabProcess } from '../../src/lab/lab.js';
+import { encodeHeader, FLAG_WAIT_EOF } from '../../src/lab/stream.js';
 
-export const PROXY_BIN = fileURLToPath(new URL('../../bin/tcp-intercept', import.meta.url));
+export { TCP_INTERCEPT_BIN };
+
+/** Source text, for a script run with nodeScript, of a tcp-peer header that has the server send
+ *  <bytesBack> bytes only after the client's FIN (so the client decides how long it lasts). */
+export function waitEofHeaderSource(bytesBack = 0): string {
+  const h = encodeHeader({ flags: FLAG_WAIT_EOF, bytesBack, seedBack: 0, resetAfter: 0 });
+  return `Buffer.from('${h.toString('hex')}', 'hex')`;
+}
 export const PROXY_PORT = 5000;
 
 export interface PeerResult {
@@ -31,7 +38,7 @@ export class ProxyLab {
   /** Starts tcp-intercept in the router with <args> and waits until it listens. */
   async startProxy(args: string[] = []): Promise<LabProcess> {
     if (this.proxy) await this.stopProxy();
-    const proxy = this.lab.spawn('router', PROXY_BIN, ['--log-format', 'json', ...args]);
+    const proxy = this.lab.spawn('router', TCP_INTERCEPT_BIN, ['--log-format', 'json', ...args]);
     this.proxy = proxy;
     await Promise.race([
       proxy.waitForOutput(/"listening on /),

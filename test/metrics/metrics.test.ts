@@ -1,7 +1,7 @@
 // Prometheus metrics, checked against traffic of known size, by promtool and by a real
 // Prometheus scraping the endpoint in the lab.
 import t from 'tap';
-import { nodeScript, proxyLab, type ProxyLab } from '../helpers/proxy-lab.js';
+import { nodeScript, proxyLab, waitEofHeaderSource, type ProxyLab } from '../helpers/proxy-lab.js';
 
 const env = await proxyLab(t, 'metrics', 11);
 const { lab } = env;
@@ -37,7 +37,7 @@ t.test('counters, gauge and histograms follow a transfer of known size', async (
   const client = nodeScript(lab, 'client', `
     import net from 'node:net';
     const s = net.connect(7001, '${lab.server.v4}', () => {
-      const h = Buffer.alloc(32); h.write('TIP1'); h.writeUInt32BE(1, 4); h.writeBigUInt64BE(3000000n, 8);
+      const h = ${waitEofHeaderSource(3_000_000)};
       s.write(h); s.write(Buffer.alloc(1 << 20, 1));
       setTimeout(() => s.end(), 1500);
     });

@@ -1,6 +1,7 @@
-// Address text from event records: IPv6 in the shortest canonical form (RFC 5952).
+// Address text in event records (the packet codec's ipv6Text): IPv6 in the shortest canonical
+// form (RFC 5952).
 import t from 'tap';
-import { ipv6Text } from '../../src/native/event-record.js';
+import { ipv6Text } from '../../src/packet/ip.js';
 
 /** What the WHATWG URL parser (RFC 5952 compression) makes of an address. */
 const canonical = (text: string): string => new URL(`http://[${text}]/`).hostname.slice(1, -1);

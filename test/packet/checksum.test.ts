@@ -3,15 +3,13 @@ import t from 'tap';
 import {
   checksum, fillRange, finishSum, foldSum, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32, verifyRange,
 } from '../../src/packet/checksum.js';
+import { Rng } from '../../bench/fuzz-cases.js';
 import { hex, TCP4_SYN, TCP6_ACK } from './golden.js';
 
-/** A small seeded generator (xorshift32), so failures reproduce. */
+/** Seeded, so failures reproduce. */
 function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    return (s >>>= 0);
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 t.test('RFC 1071 §3 example', async (t) => {

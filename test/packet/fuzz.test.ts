@@ -2,7 +2,7 @@
 // parsePacket and every accessor, with nothing thrown and nothing read outside a packet.
 import t from 'tap';
 import { Digest, fuzzPackets } from '../../bench/fuzz-packets.js';
-import { FuzzCases } from '../../src/packet/fuzz-cases.js';
+import { FuzzCases } from '../../bench/fuzz-cases.js';
 import { parsePacket, ParsedPacket, Transport } from '../../src/packet/packet.js';
 
 t.test('20,000 cases: no exception, no out-of-bounds read', async (t) => {

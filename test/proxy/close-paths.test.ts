@@ -1,7 +1,7 @@
 // How connections end: half-close forwarded both ways, resets propagated as resets, failed
 // connects answered with a reset in time, and the limits that reset on purpose.
 import t from 'tap';
-import { nodeScript, proxyLab, waitServed, served, type ProxyLab } from '../helpers/proxy-lab.js';
+import { nodeScript, proxyLab, served, waitEofHeaderSource, waitServed, type ProxyLab } from '../helpers/proxy-lab.js';
 
 const env = await proxyLab(t, 'close', 5);
 const { lab } = env;
@@ -35,8 +35,7 @@ async function observe(p: ProxyLab, host: string, port: number, o: { send?: numb
       setImmediate(() => process.exit(0));
     };
     const s = net.connect(${port}, '${host}', () => {
-      const h = Buffer.alloc(32); h.write('TIP1'); h.writeUInt32BE(1, 4);
-      s.write(h); s.write(Buffer.alloc(${o.send ?? 0}));
+      s.write(${waitEofHeaderSource()}); s.write(Buffer.alloc(${o.send ?? 0}));
       ${o.resetAfterMs !== undefined ? `setTimeout(() => { s.resetAndDestroy(); report('reset-sent'); }, ${o.resetAfterMs});` : ''}
     });
     s.on('data', (d) => { received += d.length; });
@@ -136,7 +135,7 @@ t.test('--idle-timeout resets a silent connection', async (t) => {
 t.test('--max-connections resets connections over the limit', async (t) => {
   await env.startProxy(['--max-connections', '2']);
   const held = [observe(env, lab.server.v4, 7001, { resetAfterMs: 1500 }), observe(env, lab.server.v4, 7001, { resetAfterMs: 1500 })];
-  await new Promise((r) => setTimeout(r, 500));
+  await env.waitEstablished(4);   // both held connections relayed: two legs each
   const third = await observe(env, lab.server.v4, 7001);
   t.equal(third.code, 'ECONNRESET', 'the third connection was reset');
   t.ok(third.ms < 1000, `at once (${third.ms} ms)`);

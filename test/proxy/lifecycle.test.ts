@@ -2,7 +2,7 @@
 // goes, SIGHUP reopens the log file.
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import t from 'tap';
-import { nodeScript, PROXY_BIN, proxyLab, served, waitServed } from '../helpers/proxy-lab.js';
+import { nodeScript, TCP_INTERCEPT_BIN, proxyLab, served, waitEofHeaderSource, waitServed } from '../helpers/proxy-lab.js';
 
 const env = await proxyLab(t, 'life', 7);
 const { lab } = env;
@@ -13,7 +13,7 @@ function slowClient(delayMs: number) {
   return nodeScript(lab, 'client', `
     import net from 'node:net';
     const s = net.connect(7001, '${lab.server.v4}', () => {
-      const h = Buffer.alloc(32); h.write('TIP1'); h.writeUInt32BE(1, 4); h.writeBigUInt64BE(1000n, 8);
+      const h = ${waitEofHeaderSource(1000)};
       s.write(h);
       setTimeout(() => s.end(Buffer.alloc(1 << 20, 7)), ${delayMs});
     });
@@ -64,7 +64,7 @@ t.test('SIGHUP reopens the log file', async (t) => {
     rmSync(log, { force: true });
     rmSync(`${log}.1`, { force: true });
   });
-  const proxy = lab.spawn('router', PROXY_BIN, ['-l', log]);
+  const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['-l', log]);
   await lab.waitForListen('router', 5000);
   renameSync(log, `${log}.1`);
   proxy.kill('SIGHUP');

@@ -1,7 +1,7 @@
 // --workers: independent processes share the listeners, a killed worker is replaced, a worker
 // that cannot start stops the supervisor with its exit status.
 import t from 'tap';
-import { proxyLab, PROXY_BIN } from '../helpers/proxy-lab.js';
+import { proxyLab, TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 
 const env = await proxyLab(t, 'workers', 10);
 const { lab } = env;
@@ -37,7 +37,7 @@ t.test('connections are spread over the workers; a dead worker is replaced', asy
 t.test('a worker that cannot start stops the supervisor', async (t) => {
   const squatter = lab.spawn('router', 'python3', ['-c', "import socket,time; s=socket.socket(); s.bind(('0.0.0.0', 6000)); s.listen(); print('up', flush=True); time.sleep(60)"]);
   await squatter.waitForOutput(/up/);
-  const proxy = lab.spawn('router', PROXY_BIN, ['--workers', '2', '-b', '0.0.0.0:6000']);
+  const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--workers', '2', '-b', '0.0.0.0:6000']);
   const exit = await proxy.exited;
   t.equal(exit.code, 71, 'exit status of the failed worker (EX_OSERR)');
   t.match(proxy.output(), /cannot listen on 0\.0\.0\.0:6000: .*EADDRINUSE/, 'the reason is printed');

@@ -2,7 +2,7 @@
 // is idempotent, remove leaves nothing, and nothing else in the firewall is touched.
 import t from 'tap';
 import { Lab } from '../../src/lab/lab.js';
-import { PROXY_BIN, ProxyLab, served, waitServed } from '../helpers/proxy-lab.js';
+import { TCP_INTERCEPT_BIN, ProxyLab, served, waitServed } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'rules', id: 14 });
 t.teardown(() => lab.destroy());
@@ -15,7 +15,7 @@ await env.startProxy([]);
 // Someone else's table, which must survive everything we do.
 await lab.run('router', 'nft', ['-f', '-'], { input: 'table inet keepme {\n  chain c { type filter hook input priority 0; policy accept; }\n}\n' });
 
-const rules = (args: string[]) => lab.exec('router', PROXY_BIN, ['rules', ...args]);
+const rules = (args: string[]) => lab.exec('router', TCP_INTERCEPT_BIN, ['rules', ...args]);
 // iptables-nft keeps its built-in mangle chains once made (and they may serve others' rules):
 // for that backend compare the rules, not nft's view of the built-ins.
 const iptablesRules = async (tool: string): Promise<string> =>

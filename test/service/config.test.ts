@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Lab } from '../../src/lab/lab.js';
-import { nodeScript, PROXY_BIN, ProxyLab } from '../helpers/proxy-lab.js';
+import { nodeScript, TCP_INTERCEPT_BIN, ProxyLab, waitEofHeaderSource } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'config', id: 12 });
 t.teardown(() => lab.destroy());
@@ -16,7 +16,7 @@ const file = join(dir, 'tcp-intercept.yaml');
 /** Runs the binary in the router namespace with a config file and extra environment until it listens or exits. */
 async function start(args: string[], env: Record<string, string> = {}, yaml?: string) {
   if (yaml !== undefined) writeFileSync(file, yaml);
-  const p = lab.spawn('router', PROXY_BIN, ['--config', file, '--metrics', 'off', ...args], { env: { ...process.env, ...env } });
+  const p = lab.spawn('router', TCP_INTERCEPT_BIN, ['--config', file, '--metrics', 'off', ...args], { env: { ...process.env, ...env } });
   const listening = await p.waitForOutput(/listening on .*/).then((m) => m[0], () => null);
   return { p, listening: listening ?? '', exit: listening === null ? (await p.exited).code : null };
 }
@@ -53,7 +53,7 @@ t.test('mistakes name their source and exit 78', async (t) => {
     t.match(r.p.stderr(), message);
     t.equal(r.p.stderr().trim().split('\n').length, 1, 'one line');
   }
-  const missing = lab.spawn('router', PROXY_BIN, ['--config', join(dir, 'nope.yaml')]);
+  const missing = lab.spawn('router', TCP_INTERCEPT_BIN, ['--config', join(dir, 'nope.yaml')]);
   t.equal((await missing.exited).code, 78, 'a missing --config file is an error');
   t.match(missing.stderr(), /nope\.yaml: cannot read the configuration file: ENOENT/);
 });
@@ -74,7 +74,7 @@ t.test('SIGHUP re-reads the configuration and applies what can change live', asy
 
   const hold = nodeScript(lab, 'client', `
     import net from 'node:net';
-    const s = net.connect(7001, '${lab.server.v4}', () => { const h = Buffer.alloc(32); h.write('TIP1'); h.writeUInt32BE(1, 4); s.write(h); setTimeout(() => s.end(), 5000); });
+    const s = net.connect(7001, '${lab.server.v4}', () => { s.write(${waitEofHeaderSource()}); setTimeout(() => s.end(), 5000); });
     s.on('end', () => console.log('held ok')); s.on('error', (e) => console.log('held', e.code));`);
   await env.waitEstablished();
   const second = await env.xfer(lab.server.v4, 7001, ['--bytes', '1k', '--back', '1k']);

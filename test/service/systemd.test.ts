@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Lab, type LabProcess } from '../../src/lab/lab.js';
-import { PROXY_BIN } from '../helpers/proxy-lab.js';
+import { TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'systemd', id: 13 });
 t.teardown(() => lab.destroy());
@@ -40,7 +40,7 @@ async function until(p: LabProcess, check: (m: string[]) => boolean, what: strin
 t.test('READY, STATUS, RELOADING and STOPPING reach $NOTIFY_SOCKET', async (t) => {
   const path = join(dir, 'notify.sock');
   const listener = await notifySocket(path);
-  const proxy = lab.spawn('router', PROXY_BIN, ['--metrics', 'off'], { env: { ...process.env, NOTIFY_SOCKET: path } });
+  const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--metrics', 'off'], { env: { ...process.env, NOTIFY_SOCKET: path } });
   const ready = await until(listener, (m) => m.some((x) => x.startsWith('READY=1')), 'READY=1');
   t.same(ready[0].split('\n'), ['READY=1', 'STATUS=relaying on [::]:5000', `MAINPID=${proxy.child.pid}`], 'ready, with a status and the main pid');
   proxy.kill('SIGHUP');
@@ -54,7 +54,7 @@ t.test('READY, STATUS, RELOADING and STOPPING reach $NOTIFY_SOCKET', async (t) =
 
 t.test('an abstract socket, and with --workers one READY from the supervisor', async (t) => {
   const listener = await notifySocket('@ti-notify-test');
-  const proxy = lab.spawn('router', PROXY_BIN, ['--metrics', 'off', '--workers', '2'], { env: { ...process.env, NOTIFY_SOCKET: '@ti-notify-test' } });
+  const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--metrics', 'off', '--workers', '2'], { env: { ...process.env, NOTIFY_SOCKET: '@ti-notify-test' } });
   const ready = await until(listener, (m) => m.some((x) => x.startsWith('READY=1')), 'READY=1');
   await new Promise((r) => setTimeout(r, 500));
   const readies = messages(listener).filter((x) => x.startsWith('READY=1'));
@@ -69,7 +69,7 @@ t.test('an abstract socket, and with --workers one READY from the supervisor', a
 t.test('under journald every line carries its syslog priority', async (t) => {
   const config = join(dir, 'journal.yaml');
   writeFileSync(config, 'log-level: info\n');
-  const proxy = lab.spawn('router', PROXY_BIN, ['--metrics', 'off', '--config', config], { env: { ...process.env, JOURNAL_STREAM: '8:12345' } });
+  const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--metrics', 'off', '--config', config], { env: { ...process.env, JOURNAL_STREAM: '8:12345' } });
   await proxy.waitForOutput(/listening on/);
   writeFileSync(config, 'log-level: loud\n');
   proxy.kill('SIGHUP');
@@ -82,7 +82,7 @@ t.test('under journald every line carries its syslog priority', async (t) => {
   t.ok(lines.every((l) => /^<[3467]>/.test(l)), 'every line has a prefix');
   const env = { ...process.env };
   delete env.JOURNAL_STREAM;
-  const plain = lab.spawn('router', PROXY_BIN, ['--metrics', 'off'], { env });
+  const plain = lab.spawn('router', TCP_INTERCEPT_BIN, ['--metrics', 'off'], { env });
   await plain.waitForOutput(/listening on/);
   plain.kill('SIGTERM');
   await plain.exited;

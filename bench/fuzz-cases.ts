@@ -1,13 +1,13 @@
-// Seeded random and mutated packets for fuzzing the codec (bench/fuzz-packets.ts and its test):
+// Seeded random and mutated packets for fuzzing the codec (fuzz-packets.ts and its test):
 // valid packets of every shape the codec parses, then bit flips, truncations, corrupted length
 // fields, garbage TCP options, extra bytes, or plain random bytes behind a 4 or 6 version nibble.
 import {
   buildIcmpError, buildTcpPacket, encodeTcpOptions, icmpErrorLength, type IcmpErrorSpec, type Ipv4Spec, type Ipv6Spec, type TcpSpec,
-} from './build.js';
-import { IpProto } from './ip.js';
-import { IPV6_HEADER_LEN } from './ipv6.js';
-import { parsePacket, ParsedPacket, Transport } from './packet.js';
-import { TcpFlag } from './tcp.js';
+} from '../src/packet/build.js';
+import { IpProto } from '../src/packet/ip.js';
+import { IPV6_HEADER_LEN } from '../src/packet/ipv6.js';
+import { parsePacket, ParsedPacket, Transport } from '../src/packet/packet.js';
+import { TcpFlag } from '../src/packet/tcp.js';
 
 /** xorshift32: small, fast, and the same sequence for the same seed everywhere. */
 export class Rng {
