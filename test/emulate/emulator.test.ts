@@ -82,12 +82,18 @@ t.test('rate: iperf3 through a 20 Mbit/s link', async (t) => {
   const server = lab.spawn('server', 'iperf3', ['-s', '-1', '-p', '5301']);
   t.teardown(() => server.kill());
   await lab.waitForListen('server', 5301);
-  const [mbit, out] = await through(t, [{ toward: 'server', args: ['--rate', '20'] }], async () => {
-    const json = await lab.run('client', 'iperf3', ['-c', lab.server.v4, '-p', '5301', '-t', '4', '-O', '1', '-J'], { timeoutMs: 60_000 });
-    return (JSON.parse(json) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+  const [r, out] = await through(t, [{ toward: 'server', args: ['--rate', '20'] }], async () => {
+    const json = await lab.run('client', 'iperf3', ['-c', lab.server.v4, '-p', '5301', '-t', '6', '-O', '1', '-J'], { timeoutMs: 60_000 });
+    type Report = { intervals: { sum: { bits_per_second: number; omitted: boolean } }[]; end: { sum_received: { bits_per_second: number } } };
+    const report = JSON.parse(json) as Report;
+    const seconds = report.intervals.filter((i) => !i.sum.omitted).map((i) => i.sum.bits_per_second / 1e6).sort((a, b) => a - b);
+    return { total: report.end.sum_received.bits_per_second / 1e6, median: seconds[seconds.length >> 1], seconds };
   });
   // 20 Mbit/s of 1500-byte IP packets carry 1448 bytes of TCP payload each: 19.3 Mbit/s; ±10%.
-  t.ok(mbit >= 17.4 && mbit <= 21.2, `iperf3 received ${mbit.toFixed(2)} Mbit/s`);
+  // On the median second: a stalled emulator process (a busy shared machine) idles the link for
+  // a moment, and a late packet cannot take back the link time it missed.
+  const mbit = r.median;
+  t.ok(mbit >= 17.4 && mbit <= 21.2, `iperf3 received ${mbit.toFixed(2)} Mbit/s in the median second (${r.seconds.map((x) => x.toFixed(1)).join(', ')}; all: ${r.total.toFixed(2)})`);
   t.match(out, /rate 20 Mbit\/s: max backlog \d+ packets/);
 });
 
