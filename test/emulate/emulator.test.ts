@@ -87,13 +87,16 @@ t.test('rate: iperf3 through a 20 Mbit/s link', async (t) => {
     type Report = { intervals: { sum: { bits_per_second: number; omitted: boolean } }[]; end: { sum_received: { bits_per_second: number } } };
     const report = JSON.parse(json) as Report;
     const seconds = report.intervals.filter((i) => !i.sum.omitted).map((i) => i.sum.bits_per_second / 1e6).sort((a, b) => a - b);
-    return { total: report.end.sum_received.bits_per_second / 1e6, median: seconds[seconds.length >> 1], seconds };
+    const rest = seconds.slice(1);
+    return { total: report.end.sum_received.bits_per_second / 1e6, withoutSlowest: rest.reduce((a, b) => a + b, 0) / rest.length, seconds };
   });
   // 20 Mbit/s of 1500-byte IP packets carry 1448 bytes of TCP payload each: 19.3 Mbit/s; ±10%.
-  // On the median second: a stalled emulator process (a busy shared machine) idles the link for
-  // a moment, and a late packet cannot take back the link time it missed.
-  const mbit = r.median;
-  t.ok(mbit >= 17.4 && mbit <= 21.2, `iperf3 received ${mbit.toFixed(2)} Mbit/s in the median second (${r.seconds.map((x) => x.toFixed(1)).join(', ')}; all: ${r.total.toFixed(2)})`);
+  // Without the slowest second: a stalled emulator process (a busy shared machine) idles the link
+  // for a moment, and a late packet cannot take back the link time it missed. Single seconds
+  // swing by ±1.5 Mbit/s as bursts fall on either side of a boundary, so the rest are averaged.
+  const mbit = r.withoutSlowest;
+  t.ok(mbit >= 17.4 && mbit <= 21.2,
+    `iperf3 received ${mbit.toFixed(2)} Mbit/s without its slowest second (seconds ${r.seconds.map((x) => x.toFixed(1)).join(', ')}; all: ${r.total.toFixed(2)})`);
   t.match(out, /rate 20 Mbit\/s: max backlog \d+ packets/);
 });
 
