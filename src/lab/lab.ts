@@ -369,7 +369,9 @@ export class Lab {
       for (const tool of ['iptables', 'ip6tables']) await this.run(ns, tool, ['-t', 'mangle', action, ...rule]);
     };
     await rules('-A');
-    const p = this.spawn(ns, TCP_INTERCEPT_BIN, ['emulate', '--queue', queue, ...opts.args]);
+    // Real-time priority, as a wire has: a link emulator that waits its turn behind busy
+    // processes delays packets by their scheduling latency (several ms on a loaded machine).
+    const p = this.spawn(ns, 'chrt', ['--fifo', '20', TCP_INTERCEPT_BIN, 'emulate', '--queue', queue, ...opts.args]);
     await Promise.race([
       p.waitForOutput(/^tcp-intercept emulate: queues? /m, 20_000),
       p.exited.then(() => {
