@@ -2,7 +2,7 @@
 // connections to the proxy. Exit status: 0 done (status: installed), 1 status: not (fully)
 // installed, 64 usage, 71 a tool failed.
 import yargs from 'yargs';
-import { loadProxyOptions } from '../config/load-options.js';
+import { loadServiceOptions } from '../config/load-options.js';
 import { wholeNumber } from '../config/numbers.js';
 import { StartupError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
@@ -37,7 +37,7 @@ function parse(argv: string[]) {
 /** The listen port: --port, else the first bind-listen of the proxy's own configuration. */
 function listenPort(port: string | undefined, config: string | undefined): number {
   if (port !== undefined) return wholeNumber(port, '--port', 1, 65535);
-  return loadProxyOptions({}, config ?? null, process.env, addon()).options.listen[0].port;
+  return loadServiceOptions({}, config ?? null, process.env, addon()).options.proxy?.listen[0]?.port ?? 5000;
 }
 
 export async function runRulesCommand(argv: string[]): Promise<number> {

@@ -1,18 +1,50 @@
-// The whole configuration, from its four sources, validated. Called at startup and on SIGHUP.
+// A command's whole configuration, from its four sources. Called at startup and on SIGHUP.
 import { CONFIG_VAR, mergeSources, readConfigFile, type OptionValue } from './sources.js';
-import { DEFAULT_CONFIG_FILE, OPTIONS } from './option-table.js';
+import { ALL_OPTIONS, DEFAULT_CONFIG_FILE, SERVICE_OPTIONS, type OptionDef } from './option-table.js';
+import { buildHostOptions, type HostOptions } from './host-options.js';
 import { buildProxyOptions, type ProxyOptions, type SystemProbes } from './proxy-options.js';
+import { Values } from './values.js';
+import { optionError } from '../errors.js';
+
+export interface LoadedValues {
+  values: Values;
+  /** the file actually read, for the log */
+  file: string | null;
+}
 
 /**
  * <cli>: the options given on the command line, by long name; <configFile>: --config, if given.
- * Also returns the file actually read, for the log.
+ * The service reads the default file when it exists and knows only its own keys; a subcommand
+ * reads a file only when named and passes over keys that belong to other commands.
  */
-export function loadProxyOptions(
+export function loadValues(
+  specs: readonly OptionDef[],
+  cli: Readonly<Record<string, OptionValue>>,
+  configFile: string | null,
+  env: NodeJS.ProcessEnv,
+  service: boolean,
+): LoadedValues {
+  const explicit = configFile ?? env[CONFIG_VAR] ?? null;
+  const file = explicit === null && !service ? null : readConfigFile(explicit, DEFAULT_CONFIG_FILE);
+  const merged = mergeSources(specs, cli, env, file, service ? specs : ALL_OPTIONS);
+  return { values: new Values(merged), file: file?.path ?? null };
+}
+
+export interface ServiceOptions {
+  host: HostOptions;
+  /** null: no listen address, no proxy */
+  proxy: ProxyOptions | null;
+}
+
+export function loadServiceOptions(
   cli: Readonly<Record<string, OptionValue>>,
   configFile: string | null,
   env: NodeJS.ProcessEnv,
   probes: SystemProbes,
-): { options: ProxyOptions; file: string | null } {
-  const file = readConfigFile(configFile ?? env[CONFIG_VAR] ?? null, DEFAULT_CONFIG_FILE);
-  return { options: buildProxyOptions(mergeSources(OPTIONS, cli, env, file), probes), file: file?.path ?? null };
+): { options: ServiceOptions; file: string | null } {
+  const { values, file } = loadValues(SERVICE_OPTIONS, cli, configFile, env, true);
+  const host = buildHostOptions(values);
+  const proxy = buildProxyOptions(values, host.log.level, probes);
+  if (proxy === null) throw optionError(values.what('bind-listen'), 'no listen address and no packet component configured: nothing to run');
+  return { options: { host, proxy }, file };
 }

@@ -1,8 +1,10 @@
-// Every option of the proxy once: its long name (also the config file key and, upper-cased,
-// the TCP_INTERCEPT_* variable), short alias, kind, default and help. The CLI and the config
-// loader both read this table.
-import { LOG_FORMATS, LOG_LEVELS } from './proxy-options.js';
+// Every option of every command once: its long name (also the config file key and, upper-cased,
+// the TCP_INTERCEPT_* variable), short alias, kind, default and help, in groups. A command takes
+// the groups of its components; the CLI and the config loader both read this table.
 import type { OptionSpec } from './sources.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const LOG_FORMATS = ['text', 'json'] as const;
 
 export interface OptionDef extends OptionSpec {
   alias?: string | string[];
@@ -11,8 +13,20 @@ export interface OptionDef extends OptionSpec {
 
 export const DEFAULT_CONFIG_FILE = '/etc/tcp-intercept/tcp-intercept.yaml';
 
-export const OPTIONS: readonly OptionDef[] = [
-  { key: 'bind-listen', alias: 'b', kind: 'list', default: ['[::]:5000'], describe: 'listen address, ADDR:PORT or [IPv6]:PORT (repeatable)' },
+/** What the host gives every component: metrics, logs, pid file, drain, workers. */
+export const HOST_OPTIONS: readonly OptionDef[] = [
+  { key: 'drain-timeout', kind: 'string', default: '30', describe: 'seconds open connections may finish after SIGTERM' },
+  { key: 'metrics', kind: 'string', default: '127.0.0.1:5099', describe: "Prometheus endpoint ADDR:PORT (/metrics, /healthz), or 'off'" },
+  { key: 'workers', kind: 'string', default: '1', describe: "worker processes sharing the listeners (SO_REUSEPORT), or 'auto' for one per CPU; packet components run in the first" },
+  { key: 'foreground', alias: 'f', kind: 'boolean', default: true, describe: 'accepted for compatibility: always runs in the foreground' },
+  { key: 'pid-file', alias: 'p', kind: 'string', describe: 'write the process id to FILE' },
+  { key: 'log', alias: 'l', kind: 'string', describe: 'append the log to FILE (SIGHUP reopens it)' },
+  { key: 'log-level', kind: 'string', default: 'info', describe: `log level: ${LOG_LEVELS.join(', ')}` },
+  { key: 'log-format', kind: 'string', default: 'text', describe: `log line format: ${LOG_FORMATS.join(', ')}` },
+];
+
+export const PROXY_OPTIONS: readonly OptionDef[] = [
+  { key: 'bind-listen', alias: 'b', kind: 'list', default: ['[::]:5000'], describe: "listen address, ADDR:PORT or [IPv6]:PORT (repeatable); empty ('') runs no proxy, only packet components" },
   { key: 'bind-outgoing', alias: 'B', kind: 'string', default: 'client', describe: "source of the server leg: 'client' (client's IP, new port), 'client-port' (client's IP and port) or a local ADDR (no spoofing)" },
   { key: 'backlog', kind: 'string', default: '4096', describe: 'listen backlog' },
   { key: 'keepalive', alias: 'k', kind: 'boolean', default: false, describe: 'TCP keepalive on both legs' },
@@ -29,12 +43,31 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'connect-timeout', kind: 'string', default: '10000', describe: 'milliseconds to reach the server before the client is reset' },
   { key: 'idle-timeout', kind: 'string', default: '0', describe: 'seconds without traffic before a connection is reset (0: never)' },
   { key: 'mark', kind: 'string', default: '0', describe: 'SO_MARK of the server leg (0: none)' },
-  { key: 'drain-timeout', kind: 'string', default: '30', describe: 'seconds open connections may finish after SIGTERM' },
-  { key: 'metrics', kind: 'string', default: '127.0.0.1:5099', describe: "Prometheus endpoint ADDR:PORT (/metrics, /healthz), or 'off'" },
-  { key: 'workers', kind: 'string', default: '1', describe: "worker processes sharing the listeners (SO_REUSEPORT), or 'auto' for one per CPU" },
-  { key: 'foreground', alias: 'f', kind: 'boolean', default: true, describe: 'accepted for compatibility: always runs in the foreground' },
-  { key: 'pid-file', alias: 'p', kind: 'string', describe: 'write the process id to FILE' },
-  { key: 'log', alias: 'l', kind: 'string', describe: 'append the log to FILE (SIGHUP reopens it)' },
-  { key: 'log-level', kind: 'string', default: 'info', describe: `log level: ${LOG_LEVELS.join(', ')}` },
-  { key: 'log-format', kind: 'string', default: 'text', describe: `log line format: ${LOG_FORMATS.join(', ')}` },
 ];
+
+/** The NFQUEUE binding that packet components share. */
+export const QUEUE_OPTIONS: readonly OptionDef[] = [
+  { key: 'queue', kind: 'string', describe: 'NFQUEUE queue number, or a balanced range FIRST:LAST' },
+  { key: 'queue-maxlen', kind: 'string', default: '65536', describe: 'packets the kernel may hold for us (those held by a component included)' },
+];
+
+export const EMULATE_OPTIONS: readonly OptionDef[] = [
+  { key: 'delay', kind: 'string', default: '0', describe: 'one-way delay, milliseconds' },
+  { key: 'jitter', kind: 'string', default: '0', describe: 'delay varies uniformly by up to ± this, milliseconds' },
+  { key: 'loss', kind: 'string', default: '0', describe: 'random loss, percent' },
+  { key: 'burst', kind: 'string', describe: 'Gilbert-Elliott burst loss: per-packet probabilities of entering and leaving the bad state (which drops every packet), e.g. 0.01,0.3 or 1%,30%' },
+  { key: 'rate', kind: 'string', describe: 'rate limit, Mbit/s' },
+  { key: 'limit', kind: 'string', default: '1000', describe: 'packets that may wait for the rate limit before tail drop' },
+  { key: 'seed', kind: 'string', describe: 'seed for the random choices, to repeat a run exactly' },
+];
+
+/** The service (`tcp-intercept [options]`, what the .deb runs). */
+export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...HOST_OPTIONS];
+
+/** Every option of every command: keys another command knows are not mistakes in a shared file. */
+export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...HOST_OPTIONS];
+
+/** A group with some defaults replaced (a subcommand's own, e.g. no metrics endpoint). */
+export function withDefaults(defs: readonly OptionDef[], defaults: Record<string, string | boolean>): OptionDef[] {
+  return defs.map((d) => (d.key in defaults ? { ...d, default: defaults[d.key] } : d));
+}

@@ -49,16 +49,20 @@ export function readConfigFile(explicit: string | null, defaultPath: string): { 
 /**
  * <cli>: only the options the user actually typed, by kebab key (values: string, boolean, or
  * string[] for 'list' kinds). <env>: the process environment. <file>: what readConfigFile gave.
+ * <known>: options of other commands too, passed over in the environment and the file rather than
+ * refused as unknown (a subcommand shares them with the service).
  */
 export function mergeSources(
   specs: readonly OptionSpec[],
   cli: Readonly<Record<string, OptionValue>>,
   env: NodeJS.ProcessEnv,
   file: { path: string; text: string } | null,
+  known: readonly OptionSpec[] = specs,
 ): SourcedOptions {
   // Both are read in full even where the command line overrides them, so a mistake never goes unnoticed.
-  const fromFile = file ? fileValues(specs, file) : new Map<string, SourcedValue>();
-  const fromEnv = envValues(specs, env);
+  const all = [...specs, ...known.filter((k) => !specs.some((s) => s.key === k.key))];
+  const fromFile = file ? fileValues(all, file) : new Map<string, SourcedValue>();
+  const fromEnv = envValues(all, env);
   const merged: SourcedOptions = new Map();
   for (const { key, default: fallback } of specs) {
     const typed = cli[key];
@@ -99,9 +103,9 @@ function envValue(kind: OptionKind, name: string, raw: string): OptionValue {
     if (value === undefined) throw new ConfigError(`${name}: expected true or false, got '${oneLine(raw)}'`);
     return value;
   }
-  const value = kind === 'list' ? raw.split(/[\s,]+/).filter((part) => part !== '') : raw;
-  if (value.length === 0) throw new ConfigError(`${name}: empty value`);
-  return value;
+  if (kind === 'list') return raw.split(/[\s,]+/).filter((part) => part !== '');
+  if (raw === '') throw new ConfigError(`${name}: empty value`);
+  return raw;
 }
 
 function fileValues(specs: readonly OptionSpec[], file: { path: string; text: string }): Map<string, SourcedValue> {

@@ -1,7 +1,7 @@
 // winston, writing text or JSON lines to stdout or to a file that SIGHUP reopens (logrotate).
 import { closeSync, createWriteStream, openSync } from 'node:fs';
 import winston from 'winston';
-import type { LogOptions } from '../config/proxy-options.js';
+import type { LogOptions } from '../config/host-options.js';
 import { StartupError } from '../errors.js';
 
 export type Logger = winston.Logger;

@@ -1,6 +1,6 @@
 // The proxy's Prometheus metrics. Counters that the engine keeps (bytes, accepted, active) are
 // read at scrape time; the rest is observed from event batches, without per-connection labels.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CloseReason, EngineStats } from '../native/addon.js';
 import type { EventBatch, Leg } from '../native/event-record.js';
 
@@ -25,7 +25,6 @@ function cached<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
 }
 
 export class ProxyMetrics {
-  readonly registry = new Registry();
   #stats: () => EngineStats | null = () => null;
   readonly #results: Counter;
   readonly #resets: Counter;
@@ -38,8 +37,8 @@ export class ProxyMetrics {
   readonly #resetChildren = new Map<Leg, Increment>();
   readonly #legs = { client: new Map<string, LegHistograms>(), server: new Map<string, LegHistograms>() };
 
-  constructor(version: string) {
-    const registers = [this.registry];
+  constructor(registry: Registry) {
+    const registers = [registry];
     const stats = (): EngineStats | null => this.#stats();
     new Counter({
       name: 'tcp_intercept_connections_accepted_total', help: 'Connections accepted from TPROXY.', registers,
@@ -97,13 +96,6 @@ export class ProxyMetrics {
       name: 'tcp_intercept_leg_delivery_rate_bytes_per_second', help: 'Delivery rate of a leg (TCP_INFO), at close and sampled.', labelNames: legLabels, registers,
       buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10],
     });
-    new Gauge({ name: 'tcp_intercept_build_info', help: 'Version of the running tcp-intercept.', labelNames: ['version', 'node_version'], registers })
-      .labels(version, process.version).set(1);
-    collectDefaultMetrics({ register: this.registry });
-    // Gauges that prom-client names like counters; promtool rejects them, and they add little.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      this.registry.removeSingleMetric(name);
-    }
   }
 
   readonly #makeResult = (reason: CloseReason): Increment => this.#results.labels(RESULT[reason]);

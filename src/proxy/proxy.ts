@@ -2,7 +2,7 @@
 // the drain on shutdown. Every decision is made here; the engine only moves bytes.
 import type { ProxyOptions } from '../config/proxy-options.js';
 import { formatEndpoint, type Endpoint } from '../config/address.js';
-import { StartupError, EX_NOPERM } from '../errors.js';
+import { StartupError } from '../errors.js';
 import type { Addon, EngineStats, NativeEngine } from '../native/addon.js';
 import { EventBatch } from '../native/event-record.js';
 import type { Logger } from '../log/logger.js';
@@ -60,6 +60,7 @@ export class Proxy {
    * Resolves once every connection is gone.
    */
   async drain(drainMs: number): Promise<void> {
+    if (this.#closed) return;
     this.#engine.stopListening();
     const active = this.#engine.stats().active;
     if (active > 0) {
@@ -70,6 +71,7 @@ export class Proxy {
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs))),
       ]);
       clearTimeout(timer);
+      if (this.#closed) return;   // closed meanwhile (a second SIGTERM)
       if (!drained) {
         this.#log.warn(`drain timeout: resetting ${this.#engine.stats().active} connection(s)`);
         this.#onEvents(this.#engine.abortAll());
@@ -112,7 +114,6 @@ function listenError(l: Endpoint, err: NodeJS.ErrnoException): StartupError {
     return new StartupError(
       `cannot listen on ${where}: ${err.code} (a transparent listener needs CAP_NET_ADMIN or CAP_NET_RAW)`,
       'TI_ERR_LISTEN_PERMISSION',
-      EX_NOPERM,
     );
   }
   return new StartupError(`cannot listen on ${where}: ${err.message}`, 'TI_ERR_LISTEN');

@@ -2,7 +2,7 @@
 // kernel spreads connections over them), under this supervisor. It forwards signals, restarts
 // a worker that dies, and stops everything when a worker cannot start at all.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { ProxyOptions } from '../config/proxy-options.js';
+import type { HostOptions } from '../config/host-options.js';
 import { EX_NOPERM, EX_OSERR, EX_UNAVAILABLE, EX_USAGE, StartupError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { serveMetrics } from '../metrics/http-endpoint.js';
@@ -19,7 +19,7 @@ const RESTART_MIN_MS = 500;
 const RESTART_MAX_MS = 10_000;
 const STABLE_MS = 10_000;
 
-export async function runSupervisor(options: ProxyOptions): Promise<void> {
+export async function runSupervisor(options: HostOptions): Promise<void> {
   const { logger, reopen } = createLogger(options.log);
   const workers: Array<ChildProcess | null> = new Array(options.workers).fill(null);
   const backoff: number[] = new Array(options.workers).fill(RESTART_MIN_MS);

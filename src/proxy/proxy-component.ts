@@ -1,0 +1,68 @@
+// The proxy as a component of the host: its engine and listeners, its metrics in the host's
+// registry, the 10 s sampler of long connections, reload of what applies to new connections.
+import { formatEndpoint } from '../config/address.js';
+import type { ProxyOptions } from '../config/proxy-options.js';
+import type { Component, HostContext, ReloadOutcome } from '../host/component.js';
+import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { Addon } from '../native/addon.js';
+import { Proxy } from './proxy.js';
+import { planProxyReload } from './reload-plan.js';
+
+/** Connections open longer than this are sampled (TCP_INFO histograms) this often. */
+const SAMPLE_EVERY_MS = 10_000;
+
+function settings(o: ProxyOptions): string {
+  const e = o.engine;
+  const bind = e.bindMode === 'fixed' ? (e.fixed4 ?? e.fixed6) : e.bindMode;
+  const cc = `${e.clientLeg.cc || 'default'}/${e.serverLeg.cc || 'default'}`;
+  return `bind-outgoing=${bind} cc(client/server)=${cc} nodelay=${e.clientLeg.nodelay} keepalive=${e.clientLeg.keepalive} mptcp=${e.mptcp} buffer=${e.bufferSize}`;
+}
+
+export class ProxyComponent implements Component<ProxyOptions> {
+  readonly name = 'proxy';
+  #options: ProxyOptions;
+  readonly #native: Addon;
+  #proxy: Proxy | null = null;
+  #where = '';
+  #sampler: NodeJS.Timeout | null = null;
+
+  constructor(options: ProxyOptions, native: Addon) {
+    this.#options = options;
+    this.#native = native;
+  }
+
+  start(ctx: HostContext): void {
+    const proxy = new Proxy(this.#options, ctx.logger, this.#native);
+    this.#proxy = proxy;
+    const metrics = new ProxyMetrics(ctx.registry);
+    proxy.onBatch = (batch) => metrics.observe(batch);
+    metrics.readStatsFrom(() => proxy.stats());
+    this.#where = proxy.listen().map((b) => formatEndpoint(b.host, b.port)).join(', ');
+    this.#sampler = setInterval(() => metrics.observe(proxy.sample(SAMPLE_EVERY_MS)), SAMPLE_EVERY_MS).unref();
+  }
+
+  describe(): string {
+    return `listening on ${this.#where} ${settings(this.#options)}`;
+  }
+
+  status(): string {
+    return `relaying on ${this.#where}: ${this.#proxy?.stats()?.active ?? 0} open connections`;
+  }
+
+  reload(next: ProxyOptions | null): ReloadOutcome {
+    const plan = planProxyReload(this.#options, next);
+    this.#options = plan.next;
+    this.#proxy?.configure(plan.next.engine);
+    return plan;
+  }
+
+  drain(ms: number): Promise<void> {
+    return this.#proxy?.drain(ms) ?? Promise.resolve();
+  }
+
+  close(): void {
+    if (this.#sampler) clearInterval(this.#sampler);
+    this.#sampler = null;
+    this.#proxy?.close();
+  }
+}
