@@ -8,6 +8,8 @@
 //   queue                    whole packets (copy 65535), maxlen 4096, 8 MiB rcvbuf, 64 per receive
 //   queue, F_GSO             the same with NFQA_CFG_F_GSO: GSO packets whole
 //   queue, batch 1           no F_GSO, one packet per receive (what batching buys)
+//   pipeline, 2 stages       as "queue", through the packet pipeline: two stages that decide nothing
+//   pipeline, parsed         the same, the first stage parsing every packet (IP and TCP headers)
 // Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_RESULTS (bench/results; writes nfq-latest.md).
 // Teardown: the rule lives in the router namespace, which lab.destroy() deletes (the Lab's own
 // SIGINT/SIGTERM handlers do it synchronously); nothing is added to the root namespace.
@@ -33,7 +35,7 @@ const TARGET_GBPS_GSO = 5;
 interface Config {
   name: string;
   /** PacketQueue options of the queue process; null: no queue */
-  queue: { gso: boolean; batch: number; maxLen: number; rcvbuf: number } | null;
+  queue: { gso: boolean; batch: number; maxLen: number; rcvbuf: number; stages?: { count: number; parse: boolean } } | null;
 }
 
 const QUEUE = { maxLen: 4096, rcvbuf: 8 << 20 };
@@ -42,6 +44,8 @@ const CONFIGS: Config[] = [
   { name: 'queue', queue: { gso: false, batch: 64, ...QUEUE } },
   { name: 'queue, F_GSO', queue: { gso: true, batch: 64, ...QUEUE } },
   { name: 'queue, batch 1', queue: { gso: false, batch: 1, ...QUEUE } },
+  { name: 'pipeline, 2 stages', queue: { gso: false, batch: 64, ...QUEUE, stages: { count: 2, parse: false } } },
+  { name: 'pipeline, parsed', queue: { gso: false, batch: 64, ...QUEUE, stages: { count: 2, parse: true } } },
 ];
 const DIRECTIONS = [{ name: 'client->server', reverse: false }, { name: 'server->client', reverse: true }];
 
@@ -122,7 +126,7 @@ function cell(xs: Array<number | undefined>, f = fmt): string {
 const total = (xs: Array<number | undefined>): string => (xs.every((x) => x === undefined) ? '-' : String(xs.reduce<number>((a, x) => a + (x ?? 0), 0)));
 
 /** The issue's target for a row, judged on the medians. */
-function target(config: Config, ss: Sample[]): string {
+function target(config: Config, dir: string, ss: Sample[]): string {
   const gbps = median(ss.map((s) => s.gbps));
   const pps = median(ss.map((s) => s.pps ?? 0));
   const verdict = (ok: boolean): string => (ok ? 'met' : '**not met**');
@@ -130,6 +134,10 @@ function target(config: Config, ss: Sample[]): string {
     return `>= ${TARGET_PPS / 1000}k pkt/s and >= ${TARGET_GBPS_PLAIN} Gbit/s: ${verdict(pps >= TARGET_PPS && gbps >= TARGET_GBPS_PLAIN)}`;
   }
   if (config.name === 'queue, F_GSO') return `>= ${TARGET_GBPS_GSO} Gbit/s: ${verdict(gbps >= TARGET_GBPS_GSO)}`;
+  if (config.queue?.stages) {
+    const queue = median((samples.get(key('queue', dir)) ?? []).map((s) => s.pps ?? 0));
+    return `>= 0.9 x queue's packets/s (${fmtK(0.9 * queue)}): ${verdict(pps >= 0.9 * queue)}`;
+  }
   return '';
 }
 
@@ -141,6 +149,8 @@ function table(): string {
     'Client, router and server are network namespaces joined by veth. In the router `iptables -A FORWARD -p tcp -j NFQUEUE --queue-num 0` queues',
     'both the data and the ACK direction to bench/nfq-accept.ts, a PacketQueue whose handler decides nothing (every packet accepted by the',
     'fallback, batch verdicts); queue maxlen 4096, 8 MiB netlink receive buffer, whole packets copied, 64 packets per receive unless "batch 1".',
+    '"pipeline" rows run the same queue through the packet pipeline (src/pipeline) with two stages that decide nothing; "parsed": the first',
+    'stage parses every packet with src/packet. Target: the pipeline costs at most 10% of the queue\'s packets/s.',
     'One iperf3 TCP stream (IPv4) per run; Gbit/s as the iperf3 receiver counts it.',
     '',
     'Medians, with the range over rounds in brackets. "vs no queue": median of the per-round ratio to no queue in the same direction.',
@@ -169,7 +179,7 @@ function table(): string {
         q ? `${total(pick((s) => s.queueDropped))} / ${total(pick((s) => s.userDropped))}` : '-',
         q ? total(pick((s) => s.enobufs)) : '-',
         total(pick((s) => s.retransmits)),
-        target(config, ss),
+        target(config, dir.name, ss),
       ].join(' | ') + ' |');
     }
   }
