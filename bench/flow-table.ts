@@ -1,6 +1,7 @@
 // `node dist/bench/flow-table.js [flows] [seconds]`: lookups/s of FlowTable over existing flows
 // (default 10,000, half IPv4 and half IPv6), both directions, with packets laid out in one receive
 // area as NFQUEUE gives them; once with the offsets known (lookupAt) and once after parsePacket.
+// Then inserts/s into a full table, each evicting the longest idle entry.
 // Counts garbage collections during each run: lookups of existing flows must allocate nothing.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { buildTcpPacket } from '../src/packet/build.js';
@@ -40,19 +41,19 @@ function layout(n: number): Area {
 const gcStarts: number[] = [];
 new PerformanceObserver((list) => { for (const e of list.getEntries()) gcStarts.push(e.startTime); }).observe({ entryTypes: ['gc'] });
 
-/** Repeats pass (which looks up `size` packets) for the given time. */
+/** Repeats pass (which handles `size` packets) for the given time. */
 async function run(name: string, seconds: number, size: number, pass: () => number): Promise<void> {
   for (let i = 0; i < 20; i++) pass();      // warm up
-  let lookups = 0, check = 0;
+  let ops = 0, check = 0;
   const start = performance.now(), end = start + seconds * 1000;
   while (performance.now() < end) {
     check += pass();
-    lookups += size;
+    ops += size;
   }
   const stop = performance.now(), elapsed = (stop - start) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 50));
   const gcs = gcStarts.filter((t) => t >= start && t <= stop).length;
-  console.log(`${name}: ${(lookups / elapsed / 1e6).toFixed(2)} M lookups/s (${lookups} in ${elapsed.toFixed(2)} s, ${gcs} GCs, check ${check})`);
+  console.log(`${name}: ${(ops / elapsed / 1e6).toFixed(2)} M/s (${ops} in ${elapsed.toFixed(2)} s, ${gcs} GCs, check ${check})`);
 }
 
 async function main(): Promise<void> {
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   for (let k = 0; k < 2 * n; k += 2) flows.insertAt(area.buf, area.ipOffsets[k], area.transportOffsets[k], 6, k, 0);
   const { buf, ipOffsets, transportOffsets, lengths } = area;
 
-  await run(`lookupAt, ${n} flows`, seconds, 2 * n, () => {
+  await run(`lookups (lookupAt), ${n} flows`, seconds, 2 * n, () => {
     let sum = 0;
     for (let k = 0; k < 2 * n; k++) {
       const h = flows.lookupAt(buf, ipOffsets[k], transportOffsets[k], 6);
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     }
     return sum;
   });
-  await run(`parsePacket + lookup + touch, ${n} flows`, seconds, 2 * n, () => {
+  await run(`lookups (parsePacket + lookup + touch), ${n} flows`, seconds, 2 * n, () => {
     let sum = 0;
     const now = performance.now();
     for (let k = 0; k < 2 * n; k++) {
@@ -80,6 +81,14 @@ async function main(): Promise<void> {
       flows.touch(h, now);
       sum += flows.get(h) + flows.direction;
     }
+    return sum;
+  });
+  // Inserts into a full table of half the flows: each insert evicts the longest idle (cap).
+  const full = new FlowTable<number>({ idleMs: 60000, maxFlows: n / 2 });
+  let k = 0;
+  await run(`inserts, each evicting one (cap ${n / 2})`, seconds, n, () => {
+    let sum = 0;
+    for (let i = 0; i < n; i++, k = (k + 2) % (2 * n)) sum += full.insertAt(buf, ipOffsets[k], transportOffsets[k], 6, k, 0);
     return sum;
   });
   await run(`parsePacket alone, for comparison`, seconds, 2 * n, () => {

@@ -5,6 +5,11 @@
 // order they were last touched, so expire(now) and the maxFlows cap let the longest idle go first,
 // each through onEvict. A handle is valid until its entry is deleted or evicted; keep the value,
 // not the handle, across turns of the loop. `now` must never decrease (performance.now()).
+//
+// A stage, per packet:   let h = flows.lookup(p);
+//                        if (h < 0) h = flows.insert(p, new FlowState(), now); else flows.touch(h, now);
+//                        const state = flows.get(h), dir = flows.direction;
+// and per batch:         flows.expire(now);
 import type { ParsedPacket } from '../packet/packet.js';
 import { FlowKey, KEY_WORDS, keyText } from './flow-key.js';
 
