@@ -14,6 +14,7 @@ export interface DeadlineOptions<T> {
 }
 
 const EARLY_MS = 0.5;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 // handle = generation << SLOT_BITS | slot, a small integer. The generation (8 bits) changes each
 // time a slot is freed, so a stale handle finds nothing instead of another deadline.
 const SLOT_BITS = 22;
@@ -136,8 +137,10 @@ export class DeadlineScheduler<T> {
     const due = this.#due[this.#heap[0]];
     if (this.#timer && this.#timerDue <= due) return;
     if (this.#timer) clearTimeout(this.#timer);
-    // Node runs a timer once whole milliseconds have passed: ceil, less what may go early.
-    this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(due - performance.now() - EARLY_MS)));
+    // Node runs a timer once whole milliseconds have passed: ceil, less what may go early. Past
+    // its limit (about 24.8 days, or Infinity) Node would fire in 1 ms: wait the limit instead.
+    const delay = Math.ceil(due - performance.now() - EARLY_MS);
+    this.#timer = setTimeout(this.#fire, Math.min(Math.max(1, delay), MAX_TIMER_MS));
     if (this.#unref) this.#timer.unref();
     this.#timerDue = due;
   }

@@ -70,7 +70,7 @@ export class FlowTable<T> {
     return this.#size;
   }
 
-  /** The entry of a parsed TCP or UDP packet, or -1. */
+  /** The entry of a parsed TCP or UDP packet (not a later fragment: see p.fragment), or -1. */
   lookup(p: ParsedPacket): number {
     const ip = p.ip();
     return this.lookupAt(ip.buf, ip.off, p.transportOffset, p.protocol);

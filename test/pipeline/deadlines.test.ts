@@ -181,6 +181,16 @@ t.test('close() drops everything and refuses more', async (t) => {
   t.same(fired, []);
 });
 
+t.test('a deadline beyond what a Node timer can wait, or Infinity, waits without spinning', async (t) => {
+  const spy = spyTimers(t);
+  const { fired, scheduler } = collector();
+  scheduler.schedule(Infinity, 'never');
+  scheduler.schedule(performance.now() + 40 * 86400e3, 'in 40 days');
+  await sleep(20);
+  t.same([spy.set, fired], [2, []], 'one timer per new head, none since');
+  scheduler.close();
+});
+
 t.test('NaN deadlines are refused', async (t) => {
   const { scheduler } = collector();
   t.throws(() => scheduler.schedule(NaN, 'x'), RangeError);
