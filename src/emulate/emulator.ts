@@ -3,6 +3,7 @@
 // release times never decrease.
 import type { ReloadOutcome } from '../host/component.js';
 import type { PacketRef } from '../nfq/batch.js';
+import { LatenessHistogram, type LatenessSnapshot } from '../pipeline/lateness-histogram.js';
 import type { PacketStage, StageContext } from '../pipeline/stage.js';
 import type { StagePacket } from '../pipeline/stage-packet.js';
 import { formatLinkStats, LinkModel, type LinkSettings, type LinkStats } from './link-model.js';
@@ -25,6 +26,7 @@ export class EmulatorStage implements PacketStage<LinkSettings> {
   #timer: NodeJS.Timeout | null = null;
   #timerDue = Infinity;
   #closed = false;
+  readonly #lateness = new LatenessHistogram();
 
   constructor(settings: LinkSettings, random: () => number = Math.random) {
     this.#settings = settings;
@@ -72,6 +74,10 @@ export class EmulatorStage implements PacketStage<LinkSettings> {
     return { applied: [], needRestart: changed ? ['delay/jitter/loss/burst/rate/limit'] : [] };
   }
 
+  lateness(): LatenessSnapshot {
+    return this.#lateness.snapshot();
+  }
+
   report(): string[] {
     return formatLinkStats(this.model.stats);
   }
@@ -84,6 +90,7 @@ export class EmulatorStage implements PacketStage<LinkSettings> {
   }
 
   #releaseDue = (): void => {
+    this.#lateness.record(performance.now() - this.#timerDue);
     this.#timer = null;
     this.#timerDue = Infinity;
     const limit = performance.now() + EARLY_MS;

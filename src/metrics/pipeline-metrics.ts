@@ -2,11 +2,14 @@
 // counters, and each stage's decisions and errors.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PacketQueueStats } from '../nfq/queue.js';
+import type { LatenessSnapshot } from '../pipeline/lateness-histogram.js';
 import type { StageCounts } from '../pipeline/pipeline.js';
+import { registerLatenessMetric } from './lateness-metric.js';
 
 export interface PipelineFigures {
   stats(): PacketQueueStats;
   counts(): StageCounts[];
+  lateness(): Array<{ stage: string; lateness: LatenessSnapshot }>;
 }
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void {
@@ -15,10 +18,10 @@ function counter(registry: Registry, name: string, help: string, labelNames: str
 
 /** <figures> returns null once the pipeline is closed (the last figures then stay). */
 export function registerPipelineMetrics(registry: Registry, figures: () => PipelineFigures | null): void {
-  let last: { stats: PacketQueueStats; counts: StageCounts[] } | null = null;
+  let last: { stats: PacketQueueStats; counts: StageCounts[]; lateness: ReturnType<PipelineFigures['lateness']> } | null = null;
   const read = (): typeof last => {
     const f = figures();
-    if (f) last = { stats: f.stats(), counts: f.counts() };
+    if (f) last = { stats: f.stats(), counts: f.counts(), lateness: f.lateness() };
     return last;
   };
   // Every collect() of one scrape reads the same figures: read once, at the first.
@@ -63,4 +66,5 @@ export function registerPipelineMetrics(registry: Registry, figures: () => Pipel
   counter(registry, 'tcp_intercept_stage_errors_total', 'Exceptions a stage threw on a packet (the packet went on to the next stage).', ['stage'], (c) => {
     for (const s of current()?.counts ?? []) c.labels(s.stage).inc(s.errors);
   });
+  registerLatenessMetric(registry, () => current()?.lateness ?? []);
 }

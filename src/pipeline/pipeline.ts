@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { PacketBatch, PacketRef } from '../nfq/batch.js';
 import { PacketQueue, type PacketQueueStats, type QueueOptions } from '../nfq/queue.js';
 import type { Registry } from 'prom-client';
+import type { LatenessSnapshot } from './lateness-histogram.js';
 import type { PacketStage, StageContext } from './stage.js';
 import { DECISIONS, StagePacket } from './stage-packet.js';
 
@@ -89,6 +90,11 @@ export class Pipeline {
       decisions: Object.fromEntries(DECISIONS.map((name, k) => [name, d[s * DECISIONS.length + k]])) as StageCounts['decisions'],
       errors: this.#errors[s],
     }));
+  }
+
+  /** The lateness of the stages that keep timers. */
+  lateness(): Array<{ stage: string; lateness: LatenessSnapshot }> {
+    return this.stages.flatMap((s) => (s.lateness ? [{ stage: s.name, lateness: s.lateness() }] : []));
   }
 
   stats(): PacketQueueStats {

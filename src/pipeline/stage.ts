@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import type { ReloadOutcome } from '../host/component.js';
 import type { Logger } from '../log/logger.js';
 import type { PacketRef } from '../nfq/batch.js';
+import type { LatenessSnapshot } from './lateness-histogram.js';
 import type { StagePacket } from './stage-packet.js';
 
 export interface StageContext {
@@ -44,4 +45,6 @@ export interface PacketStage<O = unknown> {
   close(): void;
   /** What a standalone subcommand prints when it stops. */
   report?(): string[];
+  /** How late its timer fires (a DeadlineScheduler's lateness()), for the metrics. */
+  lateness?(): LatenessSnapshot;
 }

@@ -77,6 +77,7 @@ const delayStage: PacketStage = {
     delay.held++;
   },
   close: () => scheduler.close(),
+  lateness: () => scheduler.lateness(),
   report: () => [`stage delay ${JSON.stringify({ ...delay, lateness: scheduler.lateness() })}`],
 };
 

@@ -71,6 +71,8 @@ t.test('one metrics endpoint: proxy and pipeline', async (t) => {
   t.match(text, /^tcp_intercept_stage_decisions_total\{stage="delay",decision="hold"\} 10$/m, 'delay held 10');
   t.match(text, /^tcp_intercept_stage_errors_total\{stage="drop-odd"\} 0$/m, 'a refused second decision is no stage error');
   t.match(text, /^tcp_intercept_queue_errors_total\{kind="verdict"\} 0$/m, 'the kernel refused no verdict');
+  t.match(text, /^tcp_intercept_timer_lateness_seconds_count\{stage="delay"\} 10$/m, 'the delay stage\'s timer lateness is exported');
+  t.match(text, /^tcp_intercept_timer_lateness_seconds_bucket\{stage="delay",le="\+Inf"\} 10$/m, 'as a histogram');
 });
 
 t.test('stopping reports what each stage saw', async (t) => {
