@@ -84,6 +84,8 @@ export class Proxy {
     if (this.#closed) return;
     this.#closed = true;
     this.#onEvents(this.#engine.close());
+    // A drain still waiting ends now, and its timer with it (it would hold the loop open).
+    for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   #onEvents(records: Buffer): void {

@@ -58,6 +58,27 @@ t.test('a drain that runs out resets what is left', async (t) => {
   env.proxy = null;
 });
 
+t.test('a second SIGTERM during the drain resets at once and exits 0 (the drain timer does not crash it later)', async (t) => {
+  const pidFile = `/tmp/ti-life2-${process.pid}.pid`;
+  t.teardown(() => rmSync(pidFile, { force: true }));
+  const proxy = await env.startProxy(['-p', pidFile, '--drain-timeout', '2']);
+  const client = slowClient(10_000);
+  await env.waitEstablished();
+  proxy.kill('SIGTERM');
+  await proxy.waitForOutput(/draining 1 connection/);
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  proxy.kill('SIGTERM');
+  t.equal((await client).stdout.trim(), 'error ECONNRESET', 'the client was reset');
+  const exit = await proxy.exited;
+  t.ok(Date.now() - t0 < 1500, `stopped at once (${Date.now() - t0} ms)`);
+  // The drain's own timer (2 s) would have fired by now in the old code and crashed it.
+  await new Promise((r) => setTimeout(r, 2500));
+  t.equal(exit.code, 0, `exit status 0 ${exit.code ? proxy.output() : ''}`);
+  t.notOk(existsSync(pidFile), 'pid file removed');
+  env.proxy = null;
+});
+
 t.test('SIGHUP reopens the log file', async (t) => {
   const log = `/tmp/ti-life-${process.pid}.log`;
   t.teardown(() => {
