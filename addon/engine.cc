@@ -79,8 +79,6 @@ enum conn_state : uint8_t { CONNECTING, RELAYING, CLOSED };
 struct conn {
   conn* prev = nullptr;
   conn* next = nullptr;
-  conn* cprev = nullptr;    // connecting list
-  conn* cnext = nullptr;
   uint64_t id;
   int cfd, sfd;
   conn_state state = CONNECTING;
@@ -92,7 +90,8 @@ struct conn {
   relay_dir c2s, s2c;
   endpoint client, target;
   uint64_t start_us;
-  uint64_t deadline_ms;
+  uint64_t deadline_ms;     // of the connect
+  size_t heap_slot = 0;     // in engine::connecting_
   uint64_t active_ms;
 };
 
@@ -199,8 +198,8 @@ void engine::on_timer(uv_timer_t* h) {
     c->parked = false;
     if (c->state == RELAYING) e->pump(c);
   }
-  while (e->connecting_head_ && e->connecting_head_->deadline_ms <= now)
-    e->finish(e->connecting_head_, TI_CR_CONNECT_TIMEOUT, ETIMEDOUT, LEG_SERVER);
+  while (!e->connecting_.empty() && e->connecting_.earliest()->deadline_ms <= now)
+    e->finish(e->connecting_.earliest(), TI_CR_CONNECT_TIMEOUT, ETIMEDOUT, LEG_SERVER);
   uint64_t idle = e->cfg_.idle_timeout_ms;
   if (idle && now - e->last_sweep_ms_ >= std::min<uint64_t>(idle / 4 + 1, 1000)) {
     e->last_sweep_ms_ = now;
@@ -357,10 +356,7 @@ void engine::start_conn(int cfd, endpoint client) {
   c->next = all_;
   if (all_) all_->prev = c;
   all_ = c;
-  c->cprev = connecting_tail_;
-  if (connecting_tail_) connecting_tail_->cnext = c;
-  else connecting_head_ = c;
-  connecting_tail_ = c;
+  connecting_.push(c);
   stats_.active++;
   stats_.connecting++;
 }
@@ -372,12 +368,7 @@ void engine::on_connected(conn* c) {
   if (err == EINPROGRESS || err == EALREADY) return;
   if (err) return finish(c, connect_failure_reason(err), err, LEG_SERVER);
 
-  // Leave the connecting list.
-  if (c->cprev) c->cprev->cnext = c->cnext;
-  else connecting_head_ = c->cnext;
-  if (c->cnext) c->cnext->cprev = c->cprev;
-  else connecting_tail_ = c->cprev;
-  c->cprev = c->cnext = nullptr;
+  connecting_.remove(c);
   stats_.connecting--;
   c->state = RELAYING;
   c->active_ms = uv_now(loop_);
@@ -509,10 +500,7 @@ void engine::unlink(conn* c) {
   else all_ = c->next;
   if (c->next) c->next->prev = c->prev;
   if (c->state == CONNECTING) {
-    if (c->cprev) c->cprev->cnext = c->cnext;
-    else connecting_head_ = c->cnext;
-    if (c->cnext) c->cnext->cprev = c->cprev;
-    else connecting_tail_ = c->cprev;
+    connecting_.remove(c);
     stats_.connecting--;
   }
   stats_.active--;

@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "deadline-heap.h"
 #include "inet.h"
 #include "leg-options.h"
 #include "pipe-pool.h"
@@ -139,8 +140,7 @@ class engine {
 
   std::vector<listener*> listeners_;
   conn* all_ = nullptr;                  // every open connection (doubly linked)
-  conn* connecting_head_ = nullptr;      // connect in progress, oldest first
-  conn* connecting_tail_ = nullptr;
+  deadline_heap<conn> connecting_;      // connect in progress, by connect deadline
   std::vector<conn*> ready_;             // out of budget, to continue on the next turn
   std::vector<conn*> starved_;           // no pipe could be made, to retry on the next tick
   std::vector<conn*> graveyard_;         // closed in this batch, freed at its end
