@@ -176,7 +176,7 @@ void nfq_socket::read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ac
     uint32_t flags = (skb & NFQA_SKB_GSO ? NFQ_GSO : 0) | (skb & NFQA_SKB_CSUMNOTREADY ? NFQ_CSUM_NOT_READY : 0) |
                      (skb & NFQA_SKB_CSUM_NOTVERIFIED ? NFQ_CSUM_NOT_VERIFIED : 0) |
                      (p.orig_length > p.length ? NFQ_TRUNCATED : 0);
-    p.info = ntohs(ph->hw_protocol) | static_cast<uint32_t>(ph->hook) << 16 | flags << 24;
+    p.info = ntohs(ph->hw_protocol) | static_cast<uint32_t>(ph->hook) << NFQ_INFO_HOOK_SHIFT | flags << NFQ_INFO_FLAGS_SHIFT;
     packets_.push_back(p);
     stats_.packets++;
     stats_.bytes += p.orig_length;

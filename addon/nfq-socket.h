@@ -22,13 +22,17 @@ struct nfq_config {
   uint32_t batch = 64;            // packets per receive
 };
 
-// Flags in the high byte of a packet's info word (see nfq_packet::info).
+// A packet's info word: hw protocol in the low 16 bits, the hook and the flags above.
+constexpr uint32_t NFQ_INFO_HOOK_SHIFT = 16;
+constexpr uint32_t NFQ_INFO_FLAGS_SHIFT = 24;
+// Flags in the high byte of a packet's info word.
 constexpr uint32_t NFQ_GSO = 1;                // larger than the MTU (F_GSO only)
 constexpr uint32_t NFQ_CSUM_NOT_READY = 2;     // transport checksum holds only the pseudo-header sum
 constexpr uint32_t NFQ_CSUM_NOT_VERIFIED = 4;  // the kernel has not validated the checksum
 constexpr uint32_t NFQ_TRUNCATED = 8;          // copy range shorter than the packet
 
-// One queued packet as handed to JavaScript: nine u32 words (layout mirrored in src/nfq/batch.ts).
+// One queued packet as handed to JavaScript: u32 words, whose layout JavaScript reads from the
+// addon (layouts.packet, see tables.cc).
 struct nfq_packet {
   uint32_t id;
   uint32_t offset;        // payload (the IP packet) offset in the receive area
@@ -37,10 +41,11 @@ struct nfq_packet {
   uint32_t mark;
   uint32_t indev;
   uint32_t outdev;
-  uint32_t info;          // hw protocol (16 bits) | hook << 16 | flags << 24
+  uint32_t info;          // hw protocol | hook << NFQ_INFO_HOOK_SHIFT | flags << NFQ_INFO_FLAGS_SHIFT
   uint32_t queue;
 };
-static_assert(sizeof(nfq_packet) == 36, "nfq_packet is mirrored in TypeScript");
+static_assert(sizeof(nfq_packet) % sizeof(uint32_t) == 0 && alignof(nfq_packet) == sizeof(uint32_t),
+              "JavaScript reads nfq_packet records as a Uint32Array");
 
 // Per-packet codes JavaScript writes for a batch: DEFAULT takes the queue's fallback, HELD means a
 // verdict() call will come later, DONE that one was already made during the batch.
