@@ -234,9 +234,21 @@ void nfq_socket::settle(const uint8_t* codes, uint8_t fallback) {
   }
 }
 
-void nfq_socket::verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
+bool nfq_socket::release(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
                          const uint8_t* data, size_t len) {
-  if (held_.erase(held_key(queue, id))) held_in_[queue - first_]--;
+  if (!held_.erase(held_key(queue, id))) return false;
+  held_in_[queue - first_]--;
+  send_verdict(queue, id, code, mark_set, mark, data, len);
+  return true;
+}
+
+void nfq_socket::accept_in_batch(size_t index, bool mark_set, uint32_t mark, const uint8_t* data, size_t len) {
+  const nfq_packet& p = packets_[index];
+  send_verdict(static_cast<uint16_t>(p.queue), p.id, NFQ_V_ACCEPT, mark_set, mark, data, len);
+}
+
+void nfq_socket::send_verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
+                              const uint8_t* data, size_t len) {
   bool drop = code == NFQ_V_DROP;
   append_verdict(queue, id, drop ? NF_DROP : NF_ACCEPT, mark_set, mark, data, len);
   if (drop) stats_.dropped++;

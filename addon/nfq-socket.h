@@ -4,6 +4,7 @@
 // so a packet is named by its queue and its id.
 // No policy here: which verdict a packet gets is the caller's business.
 #pragma once
+#include <linux/netlink.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -47,6 +48,9 @@ struct nfq_packet {
 static_assert(sizeof(nfq_packet) % sizeof(uint32_t) == 0 && alignof(nfq_packet) == sizeof(uint32_t),
               "JavaScript reads nfq_packet records as a Uint32Array");
 
+// A replacement packet travels in one netlink attribute, whose 16-bit length counts its header.
+constexpr size_t NFQ_MAX_REPLACEMENT = 0xffff - sizeof(nlattr);
+
 // Per-packet codes JavaScript writes for a batch: DEFAULT takes the queue's fallback, HELD means a
 // verdict() call will come later, DONE that one was already made during the batch.
 enum nfq_verdict_code : uint8_t { NFQ_V_DEFAULT = 0, NFQ_V_ACCEPT = 1, NFQ_V_DROP = 2, NFQ_V_HELD = 3, NFQ_V_DONE = 4 };
@@ -82,8 +86,11 @@ class nfq_socket {
   // Verdicts for the packets of the last receive(): codes[i] for packets()[i]. DEFAULT gets
   // <fallback>; HELD packets are recorded as outstanding and need verdict() later.
   void settle(const uint8_t* codes, uint8_t fallback);
-  // One verdict, optionally with a new mark (mark_set) and a replacement packet.
-  void verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
+  // The verdict of a held packet, optionally with a new mark (mark_set) and a replacement packet
+  // (at most NFQ_MAX_REPLACEMENT bytes). False, and nothing sent, when the packet is not held.
+  bool release(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
+  // Accepts packets()[index] of the batch being handled now, with a new mark and/or a replacement.
+  void accept_in_batch(size_t index, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
   // Lets new packets pass the queue untouched (fail-open at length 0), accepts every held packet
   // and every one waiting to be read, then unbinds: closing loses no packet.
   void shutdown();
@@ -110,6 +117,8 @@ class nfq_socket {
   int configure(uint16_t queue, const char** step);
   int request(void* buf, const char** step, const char* what);
   void release_held();
+  void send_verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data,
+                    size_t len);
   void read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ack);
   void accept_received();
   void append_verdict(uint16_t queue, uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data,

@@ -117,9 +117,13 @@ export interface NativePacketQueue {
   readonly meta: Buffer;
   /** Verdict codes for the current batch, one byte per packet, zeroed before each batch. */
   readonly codes: Buffer;
-  /** A verdict outside the code table for packet <ref> (queue * 2^32 + id): code 1 accept or 2 drop;
-   *  mark -1 keeps it; packet replaces it. */
+  /** The verdict of held packet <ref> (queue * 2^32 + id): code ACCEPT or DROP; mark -1 keeps it;
+   *  packet (at most 65531 bytes) replaces it. Throws at once when <ref> is not held (never held,
+   *  released already, or held in the batch still being handled). */
   verdict(ref: number, code: number, mark: number, packet?: Uint8Array): void;
+  /** Accepts packet <index> of the batch being handled with a new mark and/or a replacement, and
+   *  marks it decided; throws when it already is. */
+  acceptInBatch(index: number, mark: number, packet?: Uint8Array): void;
   flush(): void;
   stats(): QueueStats;
   /** Accepts what is held or waiting, then unbinds. */

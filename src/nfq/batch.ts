@@ -33,12 +33,17 @@ export const PacketFlag: PacketFlags = namedValues(native.packetFlags, 'packet f
 
 /** Verdict codes shared with the addon (nfq_verdict_code). */
 export const Code = namedValues(native.verdictCodes, 'verdict codes', ['DEFAULT', 'ACCEPT', 'DROP', 'HELD', 'DONE']);
+/** The call that made each decision, for messages. */
+const DECISION: Record<number, string> = { [Code.ACCEPT]: 'accept', [Code.DROP]: 'drop', [Code.HELD]: 'hold', [Code.DONE]: 'acceptWith' };
 
 /** Names one queued packet: queue * 2^32 + id (ids count per queue). */
 export type PacketRef = number;
 
-export interface VerdictSink {
-  verdict(ref: PacketRef, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void;
+export interface VerdictOptions {
+  /** a new mark */
+  mark?: number;
+  /** a replacement packet (whole, checksums right, at most 65531 bytes) */
+  packet?: Uint8Array;
 }
 
 export class PacketBatch {
@@ -47,7 +52,8 @@ export class PacketBatch {
   #codes: Buffer;
   #area: Buffer = Buffer.alloc(0);
 
-  constructor(meta: Buffer, codes: Buffer, private readonly sink: VerdictSink) {
+  /** acceptInBatch: the verdict now of packet <index> of the batch being handled (acceptWith). */
+  constructor(meta: Buffer, codes: Buffer, private readonly acceptInBatch: (index: number, opts: VerdictOptions) => void) {
     this.#meta = new Uint32Array(meta.buffer, meta.byteOffset, meta.byteLength >>> 2);
     this.#codes = codes;
   }
@@ -85,23 +91,26 @@ export class PacketBatch {
   flags(i: number): number { return this.#word(i, INFO) >>> FLAGS_SHIFT; }
   has(i: number, flag: number): boolean { return (this.flags(i) & flag) !== 0; }
 
-  accept(i: number): void { this.#set(i, Code.ACCEPT); }
-  drop(i: number): void { this.#set(i, Code.DROP); }
-  /** Keeps the packet queued past this batch; its verdict must come later (PacketQueue.verdict). */
+  // Each packet is decided once: a second decision throws (the first stands).
+  accept(i: number): void { this.#codes[this.#undecided(i)] = Code.ACCEPT; }
+  drop(i: number): void { this.#codes[this.#undecided(i)] = Code.DROP; }
+  /** Keeps the packet queued past this batch; its verdict must come later (PacketQueue.verdict),
+   *  once the handler has returned. */
   hold(i: number): PacketRef {
-    this.#set(i, Code.HELD);
+    this.#codes[this.#undecided(i)] = Code.HELD;
     return this.ref(i);
   }
-  /** Accepts with a new mark and/or a replacement packet (whole, checksums right). */
-  acceptWith(i: number, opts: { mark?: number; packet?: Uint8Array }): void {
-    this.sink.verdict(this.ref(i), true, opts);
-    this.#set(i, Code.DONE);
+  /** Accepts now with a new mark and/or a replacement packet. */
+  acceptWith(i: number, opts: VerdictOptions): void {
+    this.acceptInBatch(this.#undecided(i), opts);
   }
   /** Whether the handler decided packet i (else the queue's fallback applies). */
   decided(i: number): boolean { return this.#codes[this.#check(i)] !== Code.DEFAULT; }
 
-  #set(i: number, code: number): void {
-    this.#codes[this.#check(i)] = code;
+  #undecided(i: number): number {
+    const code = this.#codes[this.#check(i)];
+    if (code !== Code.DEFAULT) throw new Error(`packet ${i} of the batch is already decided (${DECISION[code]}); a packet gets one verdict`);
+    return i;
   }
   #word(i: number, w: number): number { return this.#meta[this.#check(i) * WORDS + w]; }
   #check(i: number): number {
