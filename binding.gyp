@@ -7,6 +7,7 @@
         "addon/engine.cc",
         "addon/engine-wrap.cc",
         "addon/event-record.cc",
+        "addon/tables.cc",
         "addon/notify.cc",
         "addon/config-parse.cc",
         "addon/js-fields.cc",

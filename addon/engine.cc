@@ -79,20 +79,17 @@ enum conn_state : uint8_t { CONNECTING, RELAYING, CLOSED };
 struct conn {
   conn* prev = nullptr;
   conn* next = nullptr;
-  conn* cprev = nullptr;    // connecting list
-  conn* cnext = nullptr;
   uint64_t id;
   int cfd, sfd;
   conn_state state = CONNECTING;
   uint8_t cready = 0, sready = 0;
-  bool queued = false;      // in engine::ready_
-  bool starved = false;     // found no pipe in this turn
-  bool parked = false;      // in engine::starved_
-  uint64_t starved_since_ms = 0;
+  retry_list retry = RETRY_NONE;
+  uint64_t starved_since_ms = 0;   // waiting for a pipe since (0: not waiting)
   relay_dir c2s, s2c;
   endpoint client, target;
   uint64_t start_us;
-  uint64_t deadline_ms;
+  uint64_t deadline_ms;     // of the connect
+  size_t heap_slot = 0;     // in engine::connecting_
   uint64_t active_ms;
 };
 
@@ -186,21 +183,16 @@ void engine::on_poll(uv_poll_t* h, int, int) {
 
 void engine::on_idle(uv_idle_t* h) {
   engine* e = static_cast<engine*>(h->data);
-  e->run_ready();
+  e->run_retries(RETRY_READY);
   e->end_batch();
 }
 
 void engine::on_timer(uv_timer_t* h) {
   engine* e = static_cast<engine*>(h->data);
   uint64_t now = uv_now(e->loop_);
-  std::vector<conn*> starved;
-  starved.swap(e->starved_);
-  for (conn* c : starved) {
-    c->parked = false;
-    if (c->state == RELAYING) e->pump(c);
-  }
-  while (e->connecting_head_ && e->connecting_head_->deadline_ms <= now)
-    e->finish(e->connecting_head_, TI_CR_CONNECT_TIMEOUT, ETIMEDOUT, LEG_SERVER);
+  e->run_retries(RETRY_PARKED);
+  while (!e->connecting_.empty() && e->connecting_.earliest()->deadline_ms <= now)
+    e->finish(e->connecting_.earliest(), TI_CR_CONNECT_TIMEOUT, ETIMEDOUT, LEG_SERVER);
   uint64_t idle = e->cfg_.idle_timeout_ms;
   if (idle && now - e->last_sweep_ms_ >= std::min<uint64_t>(idle / 4 + 1, 1000)) {
     e->last_sweep_ms_ = now;
@@ -217,12 +209,11 @@ void engine::on_timer(uv_timer_t* h) {
 void engine::end_batch() {
   if (!graveyard_.empty()) {
     auto closed = [](conn* c) { return c->state == CLOSED; };
-    ready_.erase(std::remove_if(ready_.begin(), ready_.end(), closed), ready_.end());
-    starved_.erase(std::remove_if(starved_.begin(), starved_.end(), closed), starved_.end());
+    for (std::vector<conn*>& list : retries_) list.erase(std::remove_if(list.begin(), list.end(), closed), list.end());
     for (conn* c : graveyard_) delete c;
     graveyard_.clear();
   }
-  if (ready_.empty()) uv_idle_stop(&idle_);
+  if (retries_[RETRY_READY].empty()) uv_idle_stop(&idle_);
   else uv_idle_start(&idle_, on_idle);
   sink_->flush();
 }
@@ -250,11 +241,20 @@ void engine::poll_batch() {
   }
 }
 
-void engine::run_ready() {
+// A connection is in at most one retry list; moved from parked to ready, it leaves a stale
+// entry behind in the parked list, which the state check skips.
+void engine::retry_later(conn* c, retry_list which) {
+  if (c->retry == which || c->retry == RETRY_READY) return;
+  c->retry = which;
+  retries_[which].push_back(c);
+}
+
+void engine::run_retries(retry_list which) {
   std::vector<conn*> batch;
-  batch.swap(ready_);
+  batch.swap(retries_[which]);
   for (conn* c : batch) {
-    c->queued = false;
+    if (c->retry != which) continue;
+    c->retry = RETRY_NONE;
     if (c->state == RELAYING) pump(c);
   }
 }
@@ -357,10 +357,7 @@ void engine::start_conn(int cfd, endpoint client) {
   c->next = all_;
   if (all_) all_->prev = c;
   all_ = c;
-  c->cprev = connecting_tail_;
-  if (connecting_tail_) connecting_tail_->cnext = c;
-  else connecting_head_ = c;
-  connecting_tail_ = c;
+  connecting_.push(c);
   stats_.active++;
   stats_.connecting++;
 }
@@ -372,12 +369,7 @@ void engine::on_connected(conn* c) {
   if (err == EINPROGRESS || err == EALREADY) return;
   if (err) return finish(c, connect_failure_reason(err), err, LEG_SERVER);
 
-  // Leave the connecting list.
-  if (c->cprev) c->cprev->cnext = c->cnext;
-  else connecting_head_ = c->cnext;
-  if (c->cnext) c->cnext->cprev = c->cprev;
-  else connecting_tail_ = c->cprev;
-  c->cprev = c->cnext = nullptr;
+  connecting_.remove(c);
   stats_.connecting--;
   c->state = RELAYING;
   c->active_ms = uv_now(loop_);
@@ -403,7 +395,8 @@ void engine::on_connected(conn* c) {
 // Moves bytes of one direction until the source is empty, the destination is full, or the
 // turn's budget is spent. Returns 0 with the bytes delivered in <*moved>, or an errno with
 // <*failed> naming the leg whose socket failed (LEG_NONE: a local shortage such as EMFILE).
-int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed) {
+// Sets <*starved> when bytes wait but no pipe could be made for them.
+int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool* starved) {
   relay_dir& d = c2s ? c->c2s : c->s2c;
   int src = c2s ? c->cfd : c->sfd;
   int dst = c2s ? c->sfd : c->cfd;
@@ -422,7 +415,7 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed) {
         // No fd for a pipe: wait for one (the timer retries) instead of failing a healthy
         // connection over a passing shortage.
         if (errno != EMFILE && errno != ENFILE && errno != ENOMEM) return errno;
-        c->starved = true;
+        *starved = true;
         break;
       }
       uint32_t room = std::min(d.pipe->capacity, cfg_.buffer_size);
@@ -477,31 +470,24 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed) {
 void engine::pump(conn* c) {
   uint64_t c2s = 0, s2c = 0;
   leg_side failed = LEG_NONE;
-  int err = pump_dir(c, true, &c2s, &failed);
-  if (!err) err = pump_dir(c, false, &s2c, &failed);
+  bool starved = false;
+  int err = pump_dir(c, true, &c2s, &failed, &starved);
+  if (!err) err = pump_dir(c, false, &s2c, &failed, &starved);
   stats_.c2s_bytes += c2s;
   stats_.s2c_bytes += s2c;
   if (err) return finish(c, failed ? leg_failure_reason(err, failed) : TI_CR_ERROR, err, failed);
   if (c2s | s2c) c->active_ms = uv_now(loop_);
   if (c->c2s.done() && c->s2c.done()) return finish(c, TI_CR_EOF, 0, LEG_NONE);
-  if (c->starved) {
+  if (starved) {
     // A short shortage is waited out; a long one means every fd is held by connections that
     // each wait for a pipe, and only giving some up lets the others move.
-    c->starved = false;
     uint64_t now = uv_now(loop_);
     if (!c->starved_since_ms) c->starved_since_ms = now;
     if (now - c->starved_since_ms >= kStarveMs) return finish(c, TI_CR_ERROR, EMFILE, LEG_NONE);
-    if (!c->parked) {
-      c->parked = true;
-      starved_.push_back(c);
-    }
-    return;
+    return retry_later(c, RETRY_PARKED);
   }
   c->starved_since_ms = 0;
-  if ((c2s >= kPumpBudget || s2c >= kPumpBudget) && !c->queued) {
-    c->queued = true;
-    ready_.push_back(c);
-  }
+  if (c2s >= kPumpBudget || s2c >= kPumpBudget) retry_later(c, RETRY_READY);
 }
 
 void engine::unlink(conn* c) {
@@ -509,10 +495,7 @@ void engine::unlink(conn* c) {
   else all_ = c->next;
   if (c->next) c->next->prev = c->prev;
   if (c->state == CONNECTING) {
-    if (c->cprev) c->cprev->cnext = c->cnext;
-    else connecting_head_ = c->cnext;
-    if (c->cnext) c->cnext->cprev = c->cprev;
-    else connecting_tail_ = c->cprev;
+    connecting_.remove(c);
     stats_.connecting--;
   }
   stats_.active--;
@@ -567,8 +550,7 @@ void engine::abort_all() {
   while (all_) finish(all_, TI_CR_SHUTDOWN, 0, LEG_NONE);
   for (conn* c : graveyard_) delete c;
   graveyard_.clear();
-  ready_.clear();
-  starved_.clear();
+  for (std::vector<conn*>& list : retries_) list.clear();
 }
 
 void engine::close() {

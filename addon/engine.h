@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "deadline-heap.h"
 #include "inet.h"
 #include "leg-options.h"
 #include "pipe-pool.h"
@@ -83,6 +84,10 @@ struct engine_stats {
 struct conn;
 struct listener;
 
+// Where a connection waits to be pumped again: nowhere, on the next turn of the loop (its turn's
+// budget was spent), or on the next timer tick (no pipe could be made).
+enum retry_list : uint8_t { RETRY_READY = 0, RETRY_PARKED = 1, RETRY_NONE = 2 };
+
 class engine {
  public:
   engine(uv_loop_t* loop, engine_sink* sink, const engine_config& cfg);
@@ -111,7 +116,8 @@ class engine {
   static void on_handle_closed(uv_handle_t* h);
 
   void poll_batch();
-  void run_ready();
+  void retry_later(conn* c, retry_list which);
+  void run_retries(retry_list which);
   void end_batch();
   void on_accept(listener* l);
   void shed_accept(listener* l);
@@ -120,7 +126,7 @@ class engine {
               close_reason r, int err, leg_side leg);
   void on_connected(conn* c);
   void pump(conn* c);
-  int pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed);
+  int pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool* starved);
   void finish(conn* c, close_reason r, int err, leg_side side);
   bool is_own_listener(const endpoint& target) const;
   void unlink(conn* c);
@@ -139,10 +145,8 @@ class engine {
 
   std::vector<listener*> listeners_;
   conn* all_ = nullptr;                  // every open connection (doubly linked)
-  conn* connecting_head_ = nullptr;      // connect in progress, oldest first
-  conn* connecting_tail_ = nullptr;
-  std::vector<conn*> ready_;             // out of budget, to continue on the next turn
-  std::vector<conn*> starved_;           // no pipe could be made, to retry on the next tick
+  deadline_heap<conn> connecting_;      // connect in progress, by connect deadline
+  std::vector<conn*> retries_[2];        // by retry_list: to pump on the next turn, or tick
   std::vector<conn*> graveyard_;         // closed in this batch, freed at its end
   uint64_t next_id_ = 0;
   uint64_t last_sweep_ms_ = 0;

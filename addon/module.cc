@@ -1,5 +1,5 @@
-// The addon's surface: the Engine, PacketQueue and RawSocket classes and startup probes. See
-// src/native/addon.ts.
+// The addon's surface: the Engine, PacketQueue and RawSocket classes, startup probes and the
+// shared tables. See src/native/addon.ts.
 #include <errno.h>
 #include <napi.h>
 #include <netinet/in.h>
@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "raw-socket.h"
 #include "sys-error.h"
+#include "tables.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -54,10 +55,7 @@ Napi::Value notify(const Napi::CallbackInfo& info) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", engine_wrap::define(env));
   exports.Set("PacketQueue", nfq_wrap::define(env));
-  Napi::Array reasons = Napi::Array::New(env, TI_CR_COUNT);
-  for (uint32_t r = 0; r < TI_CR_COUNT; r++)
-    reasons.Set(r, Napi::String::New(env, close_reason_name(static_cast<close_reason>(r))));
-  exports.Set("closeReasons", reasons);
+  tables_export(env, exports);
   exports.Set("RawSocket", raw_socket::define(env));
   exports.Set("probeCongestion", Napi::Function::New(env, probe_congestion));
   exports.Set("probeMptcp", Napi::Function::New(env, probe_mptcp));

@@ -176,7 +176,7 @@ void nfq_socket::read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ac
     uint32_t flags = (skb & NFQA_SKB_GSO ? NFQ_GSO : 0) | (skb & NFQA_SKB_CSUMNOTREADY ? NFQ_CSUM_NOT_READY : 0) |
                      (skb & NFQA_SKB_CSUM_NOTVERIFIED ? NFQ_CSUM_NOT_VERIFIED : 0) |
                      (p.orig_length > p.length ? NFQ_TRUNCATED : 0);
-    p.info = ntohs(ph->hw_protocol) | static_cast<uint32_t>(ph->hook) << 16 | flags << 24;
+    p.info = ntohs(ph->hw_protocol) | static_cast<uint32_t>(ph->hook) << NFQ_INFO_HOOK_SHIFT | flags << NFQ_INFO_FLAGS_SHIFT;
     packets_.push_back(p);
     stats_.packets++;
     stats_.bytes += p.orig_length;
@@ -234,9 +234,21 @@ void nfq_socket::settle(const uint8_t* codes, uint8_t fallback) {
   }
 }
 
-void nfq_socket::verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
+bool nfq_socket::release(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
                          const uint8_t* data, size_t len) {
-  if (held_.erase(held_key(queue, id))) held_in_[queue - first_]--;
+  if (!held_.erase(held_key(queue, id))) return false;
+  held_in_[queue - first_]--;
+  send_verdict(queue, id, code, mark_set, mark, data, len);
+  return true;
+}
+
+void nfq_socket::accept_in_batch(size_t index, bool mark_set, uint32_t mark, const uint8_t* data, size_t len) {
+  const nfq_packet& p = packets_[index];
+  send_verdict(static_cast<uint16_t>(p.queue), p.id, NFQ_V_ACCEPT, mark_set, mark, data, len);
+}
+
+void nfq_socket::send_verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark,
+                              const uint8_t* data, size_t len) {
   bool drop = code == NFQ_V_DROP;
   append_verdict(queue, id, drop ? NF_DROP : NF_ACCEPT, mark_set, mark, data, len);
   if (drop) stats_.dropped++;

@@ -4,6 +4,7 @@
 // so a packet is named by its queue and its id.
 // No policy here: which verdict a packet gets is the caller's business.
 #pragma once
+#include <linux/netlink.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -22,13 +23,17 @@ struct nfq_config {
   uint32_t batch = 64;            // packets per receive
 };
 
-// Flags in the high byte of a packet's info word (see nfq_packet::info).
+// A packet's info word: hw protocol in the low 16 bits, the hook and the flags above.
+constexpr uint32_t NFQ_INFO_HOOK_SHIFT = 16;
+constexpr uint32_t NFQ_INFO_FLAGS_SHIFT = 24;
+// Flags in the high byte of a packet's info word.
 constexpr uint32_t NFQ_GSO = 1;                // larger than the MTU (F_GSO only)
 constexpr uint32_t NFQ_CSUM_NOT_READY = 2;     // transport checksum holds only the pseudo-header sum
 constexpr uint32_t NFQ_CSUM_NOT_VERIFIED = 4;  // the kernel has not validated the checksum
 constexpr uint32_t NFQ_TRUNCATED = 8;          // copy range shorter than the packet
 
-// One queued packet as handed to JavaScript: nine u32 words (layout mirrored in src/nfq/batch.ts).
+// One queued packet as handed to JavaScript: u32 words, whose layout JavaScript reads from the
+// addon (layouts.packet, see tables.cc).
 struct nfq_packet {
   uint32_t id;
   uint32_t offset;        // payload (the IP packet) offset in the receive area
@@ -37,10 +42,14 @@ struct nfq_packet {
   uint32_t mark;
   uint32_t indev;
   uint32_t outdev;
-  uint32_t info;          // hw protocol (16 bits) | hook << 16 | flags << 24
+  uint32_t info;          // hw protocol | hook << NFQ_INFO_HOOK_SHIFT | flags << NFQ_INFO_FLAGS_SHIFT
   uint32_t queue;
 };
-static_assert(sizeof(nfq_packet) == 36, "nfq_packet is mirrored in TypeScript");
+static_assert(sizeof(nfq_packet) % sizeof(uint32_t) == 0 && alignof(nfq_packet) == sizeof(uint32_t),
+              "JavaScript reads nfq_packet records as a Uint32Array");
+
+// A replacement packet travels in one netlink attribute, whose 16-bit length counts its header.
+constexpr size_t NFQ_MAX_REPLACEMENT = 0xffff - sizeof(nlattr);
 
 // Per-packet codes JavaScript writes for a batch: DEFAULT takes the queue's fallback, HELD means a
 // verdict() call will come later, DONE that one was already made during the batch.
@@ -77,8 +86,11 @@ class nfq_socket {
   // Verdicts for the packets of the last receive(): codes[i] for packets()[i]. DEFAULT gets
   // <fallback>; HELD packets are recorded as outstanding and need verdict() later.
   void settle(const uint8_t* codes, uint8_t fallback);
-  // One verdict, optionally with a new mark (mark_set) and a replacement packet.
-  void verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
+  // The verdict of a held packet, optionally with a new mark (mark_set) and a replacement packet
+  // (at most NFQ_MAX_REPLACEMENT bytes). False, and nothing sent, when the packet is not held.
+  bool release(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
+  // Accepts packets()[index] of the batch being handled now, with a new mark and/or a replacement.
+  void accept_in_batch(size_t index, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
   // Lets new packets pass the queue untouched (fail-open at length 0), accepts every held packet
   // and every one waiting to be read, then unbinds: closing loses no packet.
   void shutdown();
@@ -105,6 +117,8 @@ class nfq_socket {
   int configure(uint16_t queue, const char** step);
   int request(void* buf, const char** step, const char* what);
   void release_held();
+  void send_verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data,
+                    size_t len);
   void read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ack);
   void accept_received();
   void append_verdict(uint16_t queue, uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data,

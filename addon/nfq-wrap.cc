@@ -10,11 +10,39 @@ namespace {
 constexpr int kRoundsPerWakeup = 16;   // batches read before giving the loop back
 constexpr const char* kWhat = "queue config";
 
+// The optional parts of a verdict: info[at] a mark (-1 keeps it), info[at + 1] a replacement packet.
+struct verdict_extras {
+  bool mark_set = false;
+  uint32_t mark = 0;
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+};
+
+verdict_extras read_extras(const Napi::CallbackInfo& info, size_t at, const char* method) {
+  Napi::Env env = info.Env();
+  verdict_extras x;
+  double mark = info[at].As<Napi::Number>().DoubleValue();
+  x.mark_set = mark >= 0;
+  x.mark = static_cast<uint32_t>(mark);
+  if (info.Length() > at + 1 && !info[at + 1].IsUndefined()) {
+    if (!info[at + 1].IsTypedArray()) throw Napi::TypeError::New(env, std::string(method) + ": packet must be a Buffer");
+    Napi::Uint8Array packet = info[at + 1].As<Napi::Uint8Array>();
+    x.data = packet.Data();
+    x.len = packet.ByteLength();
+    if (x.len == 0 || x.len > NFQ_MAX_REPLACEMENT)
+      throw Napi::RangeError::New(env, std::string(method) + ": a replacement packet must be 1.." +
+                                           std::to_string(NFQ_MAX_REPLACEMENT) + " bytes (got " + std::to_string(x.len) +
+                                           "): it travels in a netlink attribute whose 16-bit length counts its 4-byte header");
+  }
+  return x;
+}
+
 }  // namespace
 
 Napi::Function nfq_wrap::define(Napi::Env env) {
   return DefineClass(env, "PacketQueue",
-                     {InstanceMethod("verdict", &nfq_wrap::verdict), InstanceMethod("flush", &nfq_wrap::flush),
+                     {InstanceMethod("verdict", &nfq_wrap::verdict),
+                      InstanceMethod("acceptInBatch", &nfq_wrap::accept_in_batch), InstanceMethod("flush", &nfq_wrap::flush),
                       InstanceMethod("stats", &nfq_wrap::stats), InstanceMethod("close", &nfq_wrap::close),
                       InstanceAccessor("meta", &nfq_wrap::meta, nullptr),
                       InstanceAccessor("codes", &nfq_wrap::codes, nullptr)});
@@ -116,8 +144,8 @@ void nfq_wrap::shut() {
   p_ = nullptr;
 }
 
-// verdict(ref, code, mark (-1: keep), packet?) -- for held packets, or with a new mark or packet.
-// ref names a packet as queue * 2^32 + id.
+// verdict(ref, code, mark (-1: keep), packet?) -- the verdict of a held packet, named by its ref
+// (queue * 2^32 + id). A ref that is not held is refused at once, so a packet cannot get two.
 Napi::Value nfq_wrap::verdict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
@@ -129,18 +157,46 @@ Napi::Value nfq_wrap::verdict(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "queue.verdict: not a packet of this queue");
   uint32_t code = info[1].As<Napi::Number>().Uint32Value();
   if (code != NFQ_V_ACCEPT && code != NFQ_V_DROP) throw Napi::RangeError::New(env, "verdict code must be ACCEPT or DROP");
-  double mark = info[2].As<Napi::Number>().DoubleValue();
-  const uint8_t* data = nullptr;
-  size_t len = 0;
-  if (info.Length() > 3 && !info[3].IsUndefined()) {
-    if (!info[3].IsTypedArray()) throw Napi::TypeError::New(env, "queue.verdict: packet must be a Buffer");
-    Napi::Uint8Array packet = info[3].As<Napi::Uint8Array>();
-    data = packet.Data();
-    len = packet.ByteLength();
-    if (len == 0 || len > 0xffff) throw Napi::RangeError::New(env, "queue.verdict: packet must be 1..65535 bytes");
+  verdict_extras x = read_extras(info, 2, "queue.verdict");
+  uint16_t queue = static_cast<uint16_t>(key >> 32);
+  uint32_t id = static_cast<uint32_t>(key);
+  if (!sock.release(queue, id, static_cast<uint8_t>(code), x.mark_set, x.mark, x.data, x.len))
+    throw Napi::Error::New(env, "queue.verdict: packet " + std::to_string(key) + " (queue " + std::to_string(queue) +
+                                    ", id " + std::to_string(id) + ") " + why_not_held(queue, id));
+  return env.Undefined();
+}
+
+std::string nfq_wrap::why_not_held(uint16_t queue, uint32_t id) {
+  if (in_batch_) {
+    const std::vector<nfq_packet>& packets = p_->sock.packets();
+    for (size_t i = 0; i < packets.size(); i++) {
+      if (packets[i].queue != queue || packets[i].id != id) continue;
+      return codes_.Value().Data()[i] == NFQ_V_HELD
+                 ? "is held in the current batch, which is not settled yet: release it once the batch handler has returned"
+                 : "is in the current batch: decide it there (accept, drop, hold or acceptWith)";
+    }
   }
-  sock.verdict(static_cast<uint16_t>(key >> 32), static_cast<uint32_t>(key), static_cast<uint8_t>(code), mark >= 0,
-               static_cast<uint32_t>(mark), data, len);
+  return "is not held (never held, or already released)";
+}
+
+// acceptInBatch(index, mark (-1: keep), packet?) -- accepts packet <index> of the batch being
+// handled with a new mark and/or a replacement, and marks it decided (DONE) in the code table.
+Napi::Value nfq_wrap::accept_in_batch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "usage: queue.acceptInBatch(index, mark, packet?)");
+  nfq_socket& sock = live(env);
+  double index = info[0].As<Napi::Number>().DoubleValue();
+  size_t count = in_batch_ ? sock.packets().size() : 0;
+  if (!(index >= 0 && index < static_cast<double>(count)) || index != static_cast<double>(static_cast<size_t>(index)))
+    throw Napi::RangeError::New(env, "queue.acceptInBatch: no packet " + info[0].ToString().Utf8Value() + " in a batch being handled");
+  size_t i = static_cast<size_t>(index);
+  uint8_t& code = codes_.Value().Data()[i];
+  if (code != NFQ_V_DEFAULT)
+    throw Napi::Error::New(env, "queue.acceptInBatch: packet " + std::to_string(i) + " of the batch is already decided");
+  verdict_extras x = read_extras(info, 1, "queue.acceptInBatch");
+  sock.accept_in_batch(i, x.mark_set, x.mark, x.data, x.len);
+  code = NFQ_V_DONE;
   return env.Undefined();
 }
 

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <string>
 
 #include "nfq-socket.h"
 
@@ -29,6 +30,7 @@ class nfq_wrap : public Napi::ObjectWrap<nfq_wrap> {
   void shut();
 
   Napi::Value verdict(const Napi::CallbackInfo& info);
+  Napi::Value accept_in_batch(const Napi::CallbackInfo& info);
   void flush(const Napi::CallbackInfo& info);
   Napi::Value stats(const Napi::CallbackInfo& info);
   void close(const Napi::CallbackInfo& info);
@@ -36,6 +38,7 @@ class nfq_wrap : public Napi::ObjectWrap<nfq_wrap> {
   Napi::Value codes(const Napi::CallbackInfo& info);
 
   nfq_socket& live(Napi::Env env);
+  std::string why_not_held(uint16_t queue, uint32_t id);
 
   poller* p_ = nullptr;
   uint8_t fallback_ = NFQ_V_ACCEPT;

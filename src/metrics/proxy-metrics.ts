@@ -4,11 +4,14 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CloseReason, EngineStats } from '../native/addon.js';
 import type { EventBatch, Leg } from '../native/event-record.js';
 
-/** tcp_intercept_connections_total{result}: how each connection ended. */
-const RESULT: Record<CloseReason, string> = {
-  eof: 'completed', 'client-reset': 'reset', 'server-reset': 'reset', refused: 'refused', unreachable: 'unreachable',
-  'connect-timeout': 'timeout', 'idle-timeout': 'idle_timeout', limit: 'limit', error: 'error', shutdown: 'shutdown', loop: 'loop',
+const RESULT_NOT_NAMED_AFTER_REASON: Partial<Record<CloseReason, string>> = {
+  eof: 'completed', 'client-reset': 'reset', 'server-reset': 'reset', 'connect-timeout': 'timeout',
 };
+
+/** tcp_intercept_connections_total{result} of a close reason (the addon's names, in snake_case). */
+export function resultLabel(reason: CloseReason): string {
+  return RESULT_NOT_NAMED_AFTER_REASON[reason] ?? reason.replaceAll('-', '_');
+}
 
 const LEGS: readonly Leg[] = ['client', 'server'];
 
@@ -98,7 +101,7 @@ export class ProxyMetrics {
     });
   }
 
-  readonly #makeResult = (reason: CloseReason): Increment => this.#results.labels(RESULT[reason]);
+  readonly #makeResult = (reason: CloseReason): Increment => this.#results.labels(resultLabel(reason));
   readonly #makeReset = (leg: Leg): Increment => this.#resets.labels(leg);
   readonly #makeLeg = {
     client: (cc: string): LegHistograms => this.#legHistograms('client', cc),

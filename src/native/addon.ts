@@ -113,13 +113,17 @@ export interface QueueStats {
 }
 
 export interface NativePacketQueue {
-  /** Packet records of the current batch (layout in src/nfq/batch.ts); shared, rewritten per batch. */
+  /** Packet records of the current batch (layouts.packet); shared, rewritten per batch. */
   readonly meta: Buffer;
   /** Verdict codes for the current batch, one byte per packet, zeroed before each batch. */
   readonly codes: Buffer;
-  /** A verdict outside the code table for packet <ref> (queue * 2^32 + id): code 1 accept or 2 drop;
-   *  mark -1 keeps it; packet replaces it. */
+  /** The verdict of held packet <ref> (queue * 2^32 + id): code ACCEPT or DROP; mark -1 keeps it;
+   *  packet (at most 65531 bytes) replaces it. Throws at once when <ref> is not held (never held,
+   *  released already, or held in the batch still being handled). */
   verdict(ref: number, code: number, mark: number, packet?: Uint8Array): void;
+  /** Accepts packet <index> of the batch being handled with a new mark and/or a replacement, and
+   *  marks it decided; throws when it already is. */
+  acceptInBatch(index: number, mark: number, packet?: Uint8Array): void;
   flush(): void;
   stats(): QueueStats;
   /** Accepts what is held or waiting, then unbinds. */
@@ -138,6 +142,19 @@ export interface NativeRawSocket {
   close(): void;
 }
 
+/** A C struct as the addon lays it out: its size, and each field's byte offset and size. */
+export interface Layout {
+  size: number;
+  fields: Readonly<Record<string, number>>;
+  sizes: Readonly<Record<string, number>>;
+}
+
+/** The NFQUEUE packet record; its info word packs hw protocol | hook << hookShift | flags << flagsShift. */
+export interface PacketLayout extends Layout {
+  infoHookShift: number;
+  infoFlagsShift: number;
+}
+
 export interface Addon {
   /** onEvents gets one Buffer of event records per loop batch (decode with EventBatch). */
   Engine: new (onEvents: (records: Buffer) => void, config: EngineConfig) => NativeEngine;
@@ -146,7 +163,19 @@ export interface Addon {
    * area, valid during the call. A failed bind throws with code, syscall and the failing queue.
    */
   PacketQueue: new (first: number, last: number, config: QueueConfig, onBatch: (count: number, area: ArrayBuffer) => void) => NativePacketQueue;
-  /** Close reason names, indexed by the number in a record. */
+  /** Record layouts (event records, their parts, NFQUEUE packet records); read them through
+   *  src/native/tables.ts, which checks them against what the reader assumes. */
+  layouts: { event: Layout; endpoint: Layout; tcpInfo: Layout; leg: Layout; packet: PacketLayout };
+  /** Event record types (OPEN, CLOSE, SAMPLE) and flags (OPENED, INSPECTED, CLIENT_INFO, SERVER_INFO). */
+  eventTypes: Readonly<Record<string, number>>;
+  eventFlags: Readonly<Record<string, number>>;
+  /** The leg of an error (none, client, server), as numbered in a record. */
+  legSides: Readonly<Record<string, number>>;
+  /** NFQUEUE packet flags (see PacketFlag in src/nfq/batch.ts). */
+  packetFlags: Readonly<Record<string, number>>;
+  /** Per-packet verdict codes (DEFAULT, ACCEPT, DROP, HELD, DONE). */
+  verdictCodes: Readonly<Record<string, number>>;
+  /** Close reason names, indexed by the number in a record (never renumbered). */
   closeReasons: readonly string[];
   /** Needs CAP_NET_RAW (else throws with code EPERM); mark 0 leaves SO_MARK unset. */
   RawSocket: new (family: 4 | 6, options: { mark: number; priority: number }) => NativeRawSocket;

@@ -1,116 +1,142 @@
-// Reads the engine's event records (layout: addon/event-record.h). Numbers are read in place;
-// objects and address strings are built only by open()/close(), for what gets logged.
+// Reads the engine's event records (addon/event-record.h), with the offsets, codes and close
+// reason names the addon exports, taken once at load. Numbers are read in place; objects and
+// address strings are built only by open()/close(), for what gets logged.
 import { constants } from 'node:os';
 import { ipv4Text, ipv6Text } from '../packet/ip.js';
-import type { CloseEvent, CloseReason, LegReadback, OpenEvent, TcpInfoSummary } from './addon.js';
-
-export const RECORD_SIZE = 264;
-const OPEN = 1, SAMPLE = 3;
-const F_INSPECTED = 2, F_CLIENT_INFO = 4, F_SERVER_INFO = 8, F_OPENED = 1;
-const TYPE = 0, REASON = 1, ERR_LEG = 2, FLAGS = 3, ERRNO = 4, ID = 8;
-const CLIENT = 16, TARGET = 36, LOCAL = 56;
-const CONNECT_US = 80, C2S = 80, S2C = 88, DURATION_US = 96;
-const CLIENT_INFO = 104, SERVER_INFO = 184, INFO_CC = 56, CLIENT_LEG = 104, SERVER_LEG = 144;
+import { addon, type CloseEvent, type CloseReason, type LegReadback, type OpenEvent, type TcpInfoSummary } from './addon.js';
+import { fieldOffsets, namedValues } from './tables.js';
 
 export type Leg = 'client' | 'server';
 
+const native = addon();
+const { layouts } = native;
+
+/** Every field this reader reads, with the width it reads it at (checked against the addon). */
+export const EVENT_RECORD_READS = {
+  event: {
+    type: 1, reason: 1, errLeg: 1, flags: 1, errno: 4, id: 8,
+    client: layouts.endpoint.size, target: layouts.endpoint.size, local: layouts.endpoint.size,
+    connectUs: 8, clientLeg: layouts.leg.size, serverLeg: layouts.leg.size,
+    c2s: 8, s2c: 8, durationUs: 8, clientInfo: layouts.tcpInfo.size, serverInfo: layouts.tcpInfo.size,
+  },
+  endpoint: { family: 1, port: 2, address: 16 },
+  tcpInfo: {
+    rttUs: 4, rttVarUs: 4, minRttUs: 4, retransmits: 4, lost: 4, cwnd: 4, mss: 4,
+    deliveryRate: 8, bytesAcked: 8, bytesReceived: 8, cc: 16,
+  },
+  leg: { cc: 16, nodelay: 1, keepalive: 1, mptcp: 1, keepIdle: 4, keepInterval: 4, keepCount: 4, mark: 4 },
+} as const;
+
+const RECORD_SIZE = layouts.event.size;
+const R = fieldOffsets(layouts.event, 'event record', EVENT_RECORD_READS.event);
+const EP = fieldOffsets(layouts.endpoint, 'event record endpoint', EVENT_RECORD_READS.endpoint);
+const INFO = fieldOffsets(layouts.tcpInfo, 'event record TCP_INFO', EVENT_RECORD_READS.tcpInfo);
+const LEG = fieldOffsets(layouts.leg, 'event record leg options', EVENT_RECORD_READS.leg);
+const CC_SIZE = EVENT_RECORD_READS.leg.cc;
+const TYPE = namedValues(native.eventTypes, 'event record types', ['OPEN', 'SAMPLE']);
+const FLAG = namedValues(native.eventFlags, 'event record flags', ['OPENED', 'INSPECTED', 'CLIENT_INFO', 'SERVER_INFO']);
+const SIDE = namedValues(native.legSides, 'leg sides', ['client', 'server']);
+const REASONS = native.closeReasons as readonly CloseReason[];
+
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-const LEGS = [null, 'client', 'server'] as const;
+const LEGS: Array<Leg | undefined> = [];
+LEGS[SIDE.client] = 'client';
+LEGS[SIDE.server] = 'server';
 
 export class EventBatch {
   readonly count: number;
   readonly #buf: Buffer;
   readonly #view: DataView;
 
-  constructor(buf: Buffer, readonly reasons: readonly string[]) {
+  constructor(buf: Buffer) {
     this.#buf = buf;
     this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.count = Math.floor(buf.byteLength / RECORD_SIZE);
   }
 
   isOpen(i: number): boolean {
-    return this.#buf[i * RECORD_SIZE + TYPE] === OPEN;
+    return this.#buf[i * RECORD_SIZE + R.type] === TYPE.OPEN;
   }
 
   /** A still-open connection's figures so far (from engine.sample()). */
   isSample(i: number): boolean {
-    return this.#buf[i * RECORD_SIZE + TYPE] === SAMPLE;
+    return this.#buf[i * RECORD_SIZE + R.type] === TYPE.SAMPLE;
   }
 
   /** Whether an open event preceded this close (false: rejected or failed to connect). */
   opened(i: number): boolean {
-    return (this.#buf[i * RECORD_SIZE + FLAGS] & F_OPENED) !== 0;
+    return (this.#buf[i * RECORD_SIZE + R.flags] & FLAG.OPENED) !== 0;
   }
 
   connectUs(i: number): number {
-    return this.#f64(i, CONNECT_US);
+    return this.#f64(i, R.connectUs);
   }
 
   durationUs(i: number): number {
-    return this.#f64(i, DURATION_US);
+    return this.#f64(i, R.durationUs);
   }
 
   hasInfo(i: number, leg: Leg): boolean {
-    return (this.#buf[i * RECORD_SIZE + FLAGS] & (leg === 'client' ? F_CLIENT_INFO : F_SERVER_INFO)) !== 0;
+    return (this.#buf[i * RECORD_SIZE + R.flags] & (leg === 'client' ? FLAG.CLIENT_INFO : FLAG.SERVER_INFO)) !== 0;
   }
 
   rttUs(i: number, leg: Leg): number {
-    return this.#view.getUint32(this.#infoAt(i, leg), true);
+    return this.#view.getUint32(this.#infoAt(i, leg) + INFO.rttUs, true);
   }
 
   retransmits(i: number, leg: Leg): number {
-    return this.#view.getUint32(this.#infoAt(i, leg) + 12, true);
+    return this.#view.getUint32(this.#infoAt(i, leg) + INFO.retransmits, true);
   }
 
   deliveryRate(i: number, leg: Leg): number {
-    return this.#view.getFloat64(this.#infoAt(i, leg) + 32, true);
+    return this.#view.getFloat64(this.#infoAt(i, leg) + INFO.deliveryRate, true);
   }
 
   cc(i: number, leg: Leg): string {
-    return this.#cstring(this.#infoAt(i, leg) + INFO_CC, 16);
+    return this.#cstring(this.#infoAt(i, leg) + INFO.cc, CC_SIZE);
   }
 
   reason(i: number): CloseReason {
-    return this.reasons[this.#buf[i * RECORD_SIZE + REASON]] as CloseReason;
+    return REASONS[this.#buf[i * RECORD_SIZE + R.reason]];
   }
 
   open(i: number): OpenEvent {
     const r = i * RECORD_SIZE;
-    const inspected = (this.#buf[r + FLAGS] & F_INSPECTED) !== 0;
+    const inspected = (this.#buf[r + R.flags] & FLAG.INSPECTED) !== 0;
     return {
       type: 'open',
-      id: this.#f64(i, ID),
-      clientAddress: this.#host(r + CLIENT), clientPort: this.#port(r + CLIENT),
-      targetAddress: this.#host(r + TARGET), targetPort: this.#port(r + TARGET),
-      localAddress: this.#host(r + LOCAL), localPort: this.#port(r + LOCAL),
-      connectUs: this.#f64(i, CONNECT_US),
-      ...(inspected ? { clientLeg: this.#leg(r + CLIENT_LEG), serverLeg: this.#leg(r + SERVER_LEG) } : {}),
+      id: this.#f64(i, R.id),
+      clientAddress: this.#host(r + R.client), clientPort: this.#port(r + R.client),
+      targetAddress: this.#host(r + R.target), targetPort: this.#port(r + R.target),
+      localAddress: this.#host(r + R.local), localPort: this.#port(r + R.local),
+      connectUs: this.#f64(i, R.connectUs),
+      ...(inspected ? { clientLeg: this.#leg(r + R.clientLeg), serverLeg: this.#leg(r + R.serverLeg) } : {}),
     };
   }
 
   close(i: number): CloseEvent {
     const r = i * RECORD_SIZE;
-    const flags = this.#buf[r + FLAGS];
-    const err = this.#view.getInt32(r + ERRNO, true);
+    const flags = this.#buf[r + R.flags];
+    const err = this.#view.getInt32(r + R.errno, true);
     return {
       type: 'close',
-      id: this.#f64(i, ID),
+      id: this.#f64(i, R.id),
       reason: this.reason(i),
       error: err ? (ERRNO_NAMES.get(err) ?? `errno ${err}`) : null,
-      errorLeg: LEGS[this.#buf[r + ERR_LEG]] ?? null,
+      errorLeg: LEGS[this.#buf[r + R.errLeg]] ?? null,
       opened: this.opened(i),
-      clientAddress: this.#host(r + CLIENT), clientPort: this.#port(r + CLIENT),
-      targetAddress: this.#host(r + TARGET), targetPort: this.#port(r + TARGET),
-      bytesClientToServer: this.#f64(i, C2S),
-      bytesServerToClient: this.#f64(i, S2C),
-      durationUs: this.#f64(i, DURATION_US),
-      clientInfo: flags & F_CLIENT_INFO ? this.#info(r + CLIENT_INFO) : null,
-      serverInfo: flags & F_SERVER_INFO ? this.#info(r + SERVER_INFO) : null,
+      clientAddress: this.#host(r + R.client), clientPort: this.#port(r + R.client),
+      targetAddress: this.#host(r + R.target), targetPort: this.#port(r + R.target),
+      bytesClientToServer: this.#f64(i, R.c2s),
+      bytesServerToClient: this.#f64(i, R.s2c),
+      durationUs: this.#f64(i, R.durationUs),
+      clientInfo: flags & FLAG.CLIENT_INFO ? this.#info(r + R.clientInfo) : null,
+      serverInfo: flags & FLAG.SERVER_INFO ? this.#info(r + R.serverInfo) : null,
     };
   }
 
   #infoAt(i: number, leg: Leg): number {
-    return i * RECORD_SIZE + (leg === 'client' ? CLIENT_INFO : SERVER_INFO);
+    return i * RECORD_SIZE + (leg === 'client' ? R.clientInfo : R.serverInfo);
   }
 
   #cstring(off: number, max: number): string {
@@ -123,31 +149,34 @@ export class EventBatch {
   }
 
   #port(off: number): number {
-    return this.#view.getUint16(off + 2, true);
+    return this.#view.getUint16(off + EP.port, true);
   }
 
   #host(off: number): string {
     const b = this.#buf;
-    if (b[off] === 4) return ipv4Text(b, off + 4);
-    return b[off] === 6 ? ipv6Text(b, off + 4) : '';
+    const family = b[off + EP.family];
+    if (family === 4) return ipv4Text(b, off + EP.address);
+    return family === 6 ? ipv6Text(b, off + EP.address) : '';
   }
 
   #info(off: number): TcpInfoSummary {
-    const u32 = (k: number): number => this.#view.getUint32(off + 4 * k, true);
+    const u32 = (at: number): number => this.#view.getUint32(off + at, true);
     const f64 = (at: number): number => this.#view.getFloat64(off + at, true);
     return {
-      rttUs: u32(0), rttVarUs: u32(1), minRttUs: u32(2), retransmits: u32(3), lost: u32(4), cwnd: u32(5), mss: u32(6),
-      deliveryRate: f64(32), bytesAcked: f64(40), bytesReceived: f64(48), cc: this.#cstring(off + INFO_CC, 16),
+      rttUs: u32(INFO.rttUs), rttVarUs: u32(INFO.rttVarUs), minRttUs: u32(INFO.minRttUs), retransmits: u32(INFO.retransmits),
+      lost: u32(INFO.lost), cwnd: u32(INFO.cwnd), mss: u32(INFO.mss), deliveryRate: f64(INFO.deliveryRate),
+      bytesAcked: f64(INFO.bytesAcked), bytesReceived: f64(INFO.bytesReceived), cc: this.#cstring(off + INFO.cc, CC_SIZE),
     };
   }
 
   #leg(off: number): LegReadback {
     const b = this.#buf;
+    const i32 = (at: number): number => this.#view.getInt32(off + at, true);
     return {
-      cc: this.#cstring(off, 16),
-      nodelay: b[off + 16] !== 0, keepalive: b[off + 17] !== 0, mptcp: b[off + 18] !== 0,
-      keepIdle: this.#view.getInt32(off + 20, true), keepInterval: this.#view.getInt32(off + 24, true),
-      keepCount: this.#view.getInt32(off + 28, true), mark: this.#view.getUint32(off + 32, true),
+      cc: this.#cstring(off + LEG.cc, CC_SIZE),
+      nodelay: b[off + LEG.nodelay] !== 0, keepalive: b[off + LEG.keepalive] !== 0, mptcp: b[off + LEG.mptcp] !== 0,
+      keepIdle: i32(LEG.keepIdle), keepInterval: i32(LEG.keepInterval), keepCount: i32(LEG.keepCount),
+      mark: this.#view.getUint32(off + LEG.mark, true),
     };
   }
 }

@@ -1,31 +1,49 @@
 // The packets of one NFQUEUE receive, as the addon lays them out (addon/nfq-socket.h,
-// struct nfq_packet): nine u32 words of metadata per packet, the packets themselves in a receive
-// area that is detached once the batch handler returns. Copy what you keep past the handler.
+// struct nfq_packet, layout and codes exported by the addon and taken once at load): u32 words
+// of metadata per packet, the packets themselves in a receive area that is detached once the
+// batch handler returns. Copy what you keep past the handler.
+import { addon } from '../native/addon.js';
+import { fieldOffsets, namedValues } from '../native/tables.js';
 
-const WORDS = 9;
-const Word = { ID: 0, OFFSET: 1, LENGTH: 2, ORIG_LENGTH: 3, MARK: 4, INDEV: 5, OUTDEV: 6, INFO: 7, QUEUE: 8 } as const;
+const native = addon();
+const layout = native.layouts.packet;
+
+/** Every field of the packet record read here, with its width (checked against the addon). */
+export const PACKET_RECORD_READS = { id: 4, offset: 4, length: 4, origLength: 4, mark: 4, indev: 4, outdev: 4, info: 4, queue: 4 } as const;
+const field = fieldOffsets(layout, 'packet record', PACKET_RECORD_READS);
+const WORDS = layout.size >>> 2;
+const ID = field.id >>> 2, OFFSET = field.offset >>> 2, LENGTH = field.length >>> 2, ORIG_LENGTH = field.origLength >>> 2;
+const MARK = field.mark >>> 2, INDEV = field.indev >>> 2, OUTDEV = field.outdev >>> 2, INFO = field.info >>> 2, QUEUE = field.queue >>> 2;
+const HOOK_SHIFT = layout.infoHookShift, FLAGS_SHIFT = layout.infoFlagsShift;
 const QUEUE_SHIFT = 2 ** 32;
 
-export const PacketFlag = {
+export interface PacketFlags {
   /** Larger than the MTU: a GSO packet (F_GSO queues only). */
-  GSO: 1,
+  readonly GSO: number;
   /** The transport checksum holds only the pseudo-header sum: treat it as right; fill it in
    *  before sending a modified copy anywhere. */
-  CHECKSUM_NOT_READY: 2,
+  readonly CHECKSUM_NOT_READY: number;
   /** The kernel has not validated the checksum. */
-  CHECKSUM_NOT_VERIFIED: 4,
+  readonly CHECKSUM_NOT_VERIFIED: number;
   /** The copy range cut the packet short: never return it as a replacement. */
-  TRUNCATED: 8,
-} as const;
+  readonly TRUNCATED: number;
+}
+export const PacketFlag: PacketFlags = namedValues(native.packetFlags, 'packet flags',
+  ['GSO', 'CHECKSUM_NOT_READY', 'CHECKSUM_NOT_VERIFIED', 'TRUNCATED']);
 
 /** Verdict codes shared with the addon (nfq_verdict_code). */
-export const Code = { DEFAULT: 0, ACCEPT: 1, DROP: 2, HELD: 3, DONE: 4 } as const;
+export const Code = namedValues(native.verdictCodes, 'verdict codes', ['DEFAULT', 'ACCEPT', 'DROP', 'HELD', 'DONE']);
+/** The call that made each decision, for messages. */
+const DECISION: Record<number, string> = { [Code.ACCEPT]: 'accept', [Code.DROP]: 'drop', [Code.HELD]: 'hold', [Code.DONE]: 'acceptWith' };
 
 /** Names one queued packet: queue * 2^32 + id (ids count per queue). */
 export type PacketRef = number;
 
-export interface VerdictSink {
-  verdict(ref: PacketRef, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void;
+export interface VerdictOptions {
+  /** a new mark */
+  mark?: number;
+  /** a replacement packet (whole, checksums right, at most 65531 bytes) */
+  packet?: Uint8Array;
 }
 
 export class PacketBatch {
@@ -34,7 +52,8 @@ export class PacketBatch {
   #codes: Buffer;
   #area: Buffer = Buffer.alloc(0);
 
-  constructor(meta: Buffer, codes: Buffer, private readonly sink: VerdictSink) {
+  /** acceptInBatch: the verdict now of packet <index> of the batch being handled (acceptWith). */
+  constructor(meta: Buffer, codes: Buffer, private readonly acceptInBatch: (index: number, opts: VerdictOptions) => void) {
     this.#meta = new Uint32Array(meta.buffer, meta.byteOffset, meta.byteLength >>> 2);
     this.#codes = codes;
   }
@@ -46,49 +65,52 @@ export class PacketBatch {
   }
 
   /** The kernel's id of the packet, counted per queue. */
-  id(i: number): number { return this.#word(i, Word.ID); }
+  id(i: number): number { return this.#word(i, ID); }
   /** The queue the packet came from (one of a balanced range). */
-  queue(i: number): number { return this.#word(i, Word.QUEUE); }
+  queue(i: number): number { return this.#word(i, QUEUE); }
   ref(i: number): PacketRef {
     const at = this.#check(i) * WORDS;
-    return this.#meta[at + Word.QUEUE] * QUEUE_SHIFT + this.#meta[at + Word.ID];
+    return this.#meta[at + QUEUE] * QUEUE_SHIFT + this.#meta[at + ID];
   }
   /** The IP packet, a view into the receive area. */
   packet(i: number): Buffer {
-    const off = this.#word(i, Word.OFFSET);
-    return this.#area.subarray(off, off + this.#word(i, Word.LENGTH));
+    const off = this.#word(i, OFFSET);
+    return this.#area.subarray(off, off + this.#word(i, LENGTH));
   }
   /** Where the packet starts in area(), and how many bytes were copied (for zero-copy parsers). */
-  offset(i: number): number { return this.#word(i, Word.OFFSET); }
-  copiedLength(i: number): number { return this.#word(i, Word.LENGTH); }
+  offset(i: number): number { return this.#word(i, OFFSET); }
+  copiedLength(i: number): number { return this.#word(i, LENGTH); }
   area(): Buffer { return this.#area; }
-  originalLength(i: number): number { return this.#word(i, Word.ORIG_LENGTH); }
-  mark(i: number): number { return this.#word(i, Word.MARK); }
-  inputInterface(i: number): number { return this.#word(i, Word.INDEV); }
-  outputInterface(i: number): number { return this.#word(i, Word.OUTDEV); }
-  hwProtocol(i: number): number { return this.#word(i, Word.INFO) & 0xffff; }
+  originalLength(i: number): number { return this.#word(i, ORIG_LENGTH); }
+  mark(i: number): number { return this.#word(i, MARK); }
+  inputInterface(i: number): number { return this.#word(i, INDEV); }
+  outputInterface(i: number): number { return this.#word(i, OUTDEV); }
+  hwProtocol(i: number): number { return this.#word(i, INFO) & ((1 << HOOK_SHIFT) - 1); }
   /** Netfilter hook: 0 prerouting, 1 input, 2 forward, 3 output, 4 postrouting. */
-  hook(i: number): number { return (this.#word(i, Word.INFO) >>> 16) & 0xff; }
-  flags(i: number): number { return this.#word(i, Word.INFO) >>> 24; }
+  hook(i: number): number { return (this.#word(i, INFO) >>> HOOK_SHIFT) & ((1 << (FLAGS_SHIFT - HOOK_SHIFT)) - 1); }
+  flags(i: number): number { return this.#word(i, INFO) >>> FLAGS_SHIFT; }
   has(i: number, flag: number): boolean { return (this.flags(i) & flag) !== 0; }
 
-  accept(i: number): void { this.#set(i, Code.ACCEPT); }
-  drop(i: number): void { this.#set(i, Code.DROP); }
-  /** Keeps the packet queued past this batch; its verdict must come later (PacketQueue.verdict). */
+  // Each packet is decided once: a second decision throws (the first stands).
+  accept(i: number): void { this.#codes[this.#undecided(i)] = Code.ACCEPT; }
+  drop(i: number): void { this.#codes[this.#undecided(i)] = Code.DROP; }
+  /** Keeps the packet queued past this batch; its verdict must come later (PacketQueue.verdict),
+   *  once the handler has returned. */
   hold(i: number): PacketRef {
-    this.#set(i, Code.HELD);
+    this.#codes[this.#undecided(i)] = Code.HELD;
     return this.ref(i);
   }
-  /** Accepts with a new mark and/or a replacement packet (whole, checksums right). */
-  acceptWith(i: number, opts: { mark?: number; packet?: Uint8Array }): void {
-    this.sink.verdict(this.ref(i), true, opts);
-    this.#set(i, Code.DONE);
+  /** Accepts now with a new mark and/or a replacement packet. */
+  acceptWith(i: number, opts: VerdictOptions): void {
+    this.acceptInBatch(this.#undecided(i), opts);
   }
   /** Whether the handler decided packet i (else the queue's fallback applies). */
   decided(i: number): boolean { return this.#codes[this.#check(i)] !== Code.DEFAULT; }
 
-  #set(i: number, code: number): void {
-    this.#codes[this.#check(i)] = code;
+  #undecided(i: number): number {
+    const code = this.#codes[this.#check(i)];
+    if (code !== Code.DEFAULT) throw new Error(`packet ${i} of the batch is already decided (${DECISION[code]}); a packet gets one verdict`);
+    return i;
   }
   #word(i: number, w: number): number { return this.#meta[this.#check(i) * WORDS + w]; }
   #check(i: number): number {

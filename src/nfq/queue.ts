@@ -3,7 +3,7 @@
 // after a throw, gets the fallback verdict, so every queued packet gets exactly one verdict
 // whatever the handler does.
 import { addon, type NativePacketQueue, type QueueConfig, type QueueStats } from '../native/addon.js';
-import { PacketBatch, type PacketRef, type VerdictSink } from './batch.js';
+import { Code, PacketBatch, type PacketRef, type VerdictOptions } from './batch.js';
 import { readKernelQueueStats, sumKernelQueueStats, type KernelRangeStats } from './kernel-stats.js';
 
 /** Queues first..last, as iptables' NFQUEUE --queue-balance FIRST:LAST spreads flows over them. */
@@ -45,7 +45,7 @@ export function describeQueues(r: QueueRange): string {
   return r.first === r.last ? `queue ${r.first}` : `queues ${r.first}-${r.last}`;
 }
 
-export class PacketQueue implements VerdictSink {
+export class PacketQueue {
   readonly range: QueueRange;
   #native: NativePacketQueue | null;
   #batch: PacketBatch;
@@ -73,14 +73,17 @@ export class PacketQueue implements VerdictSink {
       batch: opts.batch ?? 64,
       fallbackDrop: opts.fallback === 'drop',
     }, onBatch);
-    this.#batch = new PacketBatch(this.#native.meta, this.#native.codes, this);
+    // acceptWith's verdicts go out with the batch's others when the handler returns.
+    this.#batch = new PacketBatch(this.#native.meta, this.#native.codes,
+      (index, o) => this.#live().acceptInBatch(index, o.mark ?? -1, o.packet));
   }
 
-  /** The verdict of a held packet (or one with a new mark or replacement); sent with the others
-   *  made in the same turn of the event loop. */
-  verdict(ref: PacketRef, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }): void {
+  /** The verdict of a held packet, optionally with a new mark or replacement; sent with the others
+   *  made in the same turn of the event loop. Throws at once for a ref that is not held (never
+   *  held, released already, or held in the batch still being handled). */
+  verdict(ref: PacketRef, accept: boolean, opts?: VerdictOptions): void {
     const q = this.#live();
-    q.verdict(ref, accept ? 1 : 2, opts?.mark ?? -1, opts?.packet);
+    q.verdict(ref, accept ? Code.ACCEPT : Code.DROP, opts?.mark ?? -1, opts?.packet);
     if (!this.#flushPending) {
       this.#flushPending = true;
       queueMicrotask(this.#flush);

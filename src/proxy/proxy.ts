@@ -12,7 +12,6 @@ export class Proxy {
   readonly #engine: NativeEngine;
   readonly #log: Logger;
   readonly #options: ProxyOptions;
-  readonly #reasons: readonly string[];
   #idleWaiters: Array<() => void> = [];
   #closed = false;
   /** Every batch of engine events, after logging (metrics observe them here). */
@@ -21,7 +20,6 @@ export class Proxy {
   constructor(options: ProxyOptions, log: Logger, native: Addon) {
     this.#options = options;
     this.#log = log;
-    this.#reasons = native.closeReasons;
     this.#engine = new native.Engine((records) => this.#onEvents(records), options.engine);
   }
 
@@ -52,7 +50,7 @@ export class Proxy {
 
   /** Figures so far of connections open for at least <minAgeMs> (SAMPLE records). */
   sample(minAgeMs: number): EventBatch {
-    return new EventBatch(this.#closed ? Buffer.alloc(0) : this.#engine.sample(minAgeMs), this.#reasons);
+    return new EventBatch(this.#closed ? Buffer.alloc(0) : this.#engine.sample(minAgeMs));
   }
 
   /**
@@ -89,7 +87,7 @@ export class Proxy {
   }
 
   #onEvents(records: Buffer): void {
-    const batch = new EventBatch(records, this.#reasons);
+    const batch = new EventBatch(records);
     // Objects and strings are made only for the lines that will be written.
     const debug = this.#log.isDebugEnabled(), info = this.#log.isInfoEnabled(), warn = this.#log.isWarnEnabled();
     for (let i = 0; i < batch.count; i++) {

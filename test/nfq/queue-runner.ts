@@ -8,10 +8,24 @@ import { PacketQueue, type QueueOptions } from '../../src/nfq/queue.js';
 const [mode, optionsJson = '{}'] = process.argv.slice(2);
 const options = JSON.parse(optionsJson) as Partial<QueueOptions> & { delayMs?: number };
 const parsed = new ParsedPacket();
-const extra = { parseErrors: 0, keptLengthAfter: -1, gsoSeen: 0, maxLength: 0, perQueue: {} as Record<number, number> };
+const extra = {
+  parseErrors: 0, keptLengthAfter: -1, gsoSeen: 0, maxLength: 0, perQueue: {} as Record<number, number>,
+  notRefused: 0, refusals: {} as Record<string, number>,
+};
 const countQueue = (q: number): void => {
   extra.perQueue[q] = (extra.perQueue[q] ?? 0) + 1;
 };
+/** Calls <misuse>, which must throw; counts the refusal by its message (digits as N). */
+const refused = (misuse: () => void): void => {
+  try {
+    misuse();
+    extra.notRefused++;
+  } catch (e) {
+    const key = `${(e as Error).name}: ${(e as Error).message.replace(/\d+/g, 'N')}`;
+    extra.refusals[key] = (extra.refusals[key] ?? 0) + 1;
+  }
+};
+const OVERSIZE = Buffer.alloc(65532);
 let kept: Buffer | null = null;
 let seen = 0;
 
@@ -35,6 +49,29 @@ const handlers: Record<string, (b: PacketBatch) => void> = {
       countQueue(b.queue(i));
       const ref = b.hold(i);
       setTimeout(() => queue.verdict(ref, true), options.delayMs ?? 30);
+    }
+  },
+  // A replacement too large is refused; then each packet is accepted and decided again three ways.
+  'decide-twice': (b) => {
+    for (let i = 0; i < b.length; i++) {
+      refused(() => b.acceptWith(i, { packet: OVERSIZE }));
+      b.accept(i);
+      refused(() => b.drop(i));
+      refused(() => b.hold(i));
+      refused(() => b.acceptWith(i, { mark: 1 }));
+    }
+  },
+  // Every packet held, and released wrongly every way there is, and once rightly.
+  'release-misuse': (b) => {
+    for (let i = 0; i < b.length; i++) {
+      const ref = b.hold(i);
+      refused(() => queue.verdict(ref, true));
+      setTimeout(() => {
+        refused(() => queue.verdict(ref, true, { packet: OVERSIZE }));
+        queue.verdict(ref, true);
+        refused(() => queue.verdict(ref, false));
+        refused(() => queue.verdict(ref + 2 ** 31, false));
+      }, 5);
     }
   },
   // Echo requests leave with TTL 5 (header checksum updated) and mark 0x77.

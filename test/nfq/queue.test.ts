@@ -1,49 +1,15 @@
 // The NFQUEUE binding on a real forwarding path: client -> router (FORWARD -j NFQUEUE) -> server.
-import { fileURLToPath } from 'node:url';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { streamSha256 } from '../../src/lab/stream.js';
 import { Lab, tcpPeerCommand, type LabProcess } from '../../src/lab/lab.js';
-import type { PacketQueueStats } from '../../src/nfq/queue.js';
 import { parsePing } from '../helpers/ping.js';
+import { checkBookkeeping, queueRules as labQueueRules, withQueue as labWithQueue, type RunnerStats } from './queue-lab.js';
 
-type RunnerStats = PacketQueueStats & {
-  parseErrors: number; keptLengthAfter: number; gsoSeen: number; maxLength: number; handlerErrorsSeen: number;
-  perQueue: Record<string, number>;
-};
-
-const RUNNER = fileURLToPath(new URL('./queue-runner.ts', import.meta.url));
 const lab = await Lab.create({ tag: 'nfq', id: 17 });
 t.teardown(() => lab.destroy());
-
-async function withQueue(mode: string, options: object, fn: () => Promise<void>): Promise<RunnerStats> {
-  const runner = lab.spawn('router', process.execPath, [...process.execArgv, RUNNER, mode, JSON.stringify(options)]);
-  try {
-    await runner.waitForOutput(/^ready$/m, 20_000);
-    await fn();
-  } finally {
-    runner.kill('SIGTERM');
-    await runner.exited;
-  }
-  const m = /^stats (.*)$/m.exec(runner.stdout());
-  if (!m) throw new Error(`queue runner printed no stats:\n${runner.output()}`);
-  return JSON.parse(m[1]) as RunnerStats;
-}
-
-async function queueRules(action: '-A' | '-D', protocols: string[], extra: string[] = [], target = ['--queue-num', '0']): Promise<void> {
-  for (const tool of ['iptables', 'ip6tables']) {
-    for (const p of protocols) {
-      const proto = tool === 'ip6tables' && p === 'icmp' ? 'ipv6-icmp' : p;
-      await lab.run('router', tool, [action, 'FORWARD', '-p', proto, '-j', 'NFQUEUE', ...target, ...extra]);
-    }
-  }
-}
-
-function checkBookkeeping(t: Test, s: RunnerStats): void {
-  t.equal(s.accepted + s.dropped, s.packets, `every packet got one verdict (${s.packets} packets)`);
-  t.equal(s.held, 0, 'nothing left held');
-  t.equal(s.verdictErrors, 0, 'the kernel refused no verdict');
-  t.equal(s.kernel?.waiting, 0, 'the kernel holds nothing for us');
-}
+const withQueue = (mode: string, options: object, fn: () => Promise<void>): Promise<RunnerStats> => labWithQueue(lab, mode, options, fn);
+const queueRules = (action: '-A' | '-D', protocols: string[], extra?: string[], target?: string[]): Promise<void> =>
+  labQueueRules(lab, action, protocols, extra, target);
 
 t.test('accept path: TCP both ways over IPv4 and IPv6, byte-exact, batched verdicts', async (t) => {
   await queueRules('-A', ['tcp']);
