@@ -3,7 +3,7 @@
 // BENCH_IDLE (9000 idle connections), BENCH_RESULTS (bench/results).
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Lab, type LabProcess } from '../src/lab/lab.js';
+import { Lab, type LabProcess } from '../test/lab/lab.js';
 import { connRate, cpuSeconds, establishedCount, fdCount, iperf, pingPong, rssBytes, sleep, TCPBENCH } from './measure.js';
 import { markdown, writeResults, type Row } from './report.js';
 import { HAPROXY_MAXCONN, haproxyInstalled, PORT_BASE, startHaproxy, startTcpIntercept, type SubjectName } from './subjects.js';

@@ -1,8 +1,8 @@
 // The NFQUEUE binding on a real forwarding path: client -> router (FORWARD -j NFQUEUE) -> server.
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { streamSha256 } from '../../src/lab/stream.js';
-import { Lab, tcpPeerCommand, type LabProcess } from '../../src/lab/lab.js';
+import { streamSha256 } from '../lab/stream.js';
+import { Lab, tcpPeerCommand, type LabProcess } from '../lab/lab.js';
 import type { PacketQueueStats } from '../../src/nfq/queue.js';
 import { parsePing } from '../helpers/ping.js';
 

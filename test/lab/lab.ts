@@ -34,9 +34,9 @@ import {
   type LabProcess,
   type RunOptions,
 } from './netns.js';
-import type { QueueRange } from '../nfq/queue.js';
-import { NFT_TABLE } from '../rules/nft.js';
-import { ROUTE_FAMILIES } from '../rules/routing.js';
+import type { QueueRange } from '../../src/nfq/queue.js';
+import { NFT_TABLE } from '../../src/rules/nft.js';
+import { ROUTE_FAMILIES } from '../../src/rules/routing.js';
 
 export type { CmdResult, LabProcess, RunOptions } from './netns.js';
 
