@@ -76,8 +76,8 @@ void t.test('lab: routing, direct transfer, intercept rules, destroy', async (t)
 
   await lab.intercept();
   const rules = await lab.run('router', 'nft', ['list', 'table', 'inet', 'tcp-intercept']);
-  t.match(rules, `iifname "${lab.clientIf}" meta nfproto ipv4 meta l4proto tcp tproxy ip to :5000`);
-  t.match(await lab.run('router', 'ip', ['-6', 'rule']), /fwmark 0x1 lookup 100/);
+  t.match(rules, new RegExp(`iifname "${lab.clientIf}" meta nfproto ipv4 .*tproxy ip to :5000`), 'the shipped rules');
+  t.match(await lab.run('router', 'ip', ['-6', 'rule']), /fwmark 0x1\/0x1 lookup 100/);
   await lab.removeIntercept();
   t.not((await lab.exec('router', 'nft', ['list', 'table', 'inet', 'tcp-intercept'])).code, 0, 'nft table removed');
   t.notMatch(await lab.run('router', 'ip', ['rule']), /fwmark/);
