@@ -1,7 +1,7 @@
 // One measurement each: run a real peer in the lab, return its figures.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Lab } from '../src/lab/lab.js';
+import type { Lab } from '../test/lab/lab.js';
 
 export const TCPBENCH = fileURLToPath(new URL('../../bench/build/tcpbench', import.meta.url));
 const CLK_TCK = 100;

@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Lab } from '../src/lab/lab.js';
+import { Lab } from '../test/lab/lab.js';
 import type { PacketQueueStats } from '../src/nfq/queue.js';
 import { cpuSeconds, iperf as measureIperf, type Bulk } from './measure.js';
 import { median } from './report.js';

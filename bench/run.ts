@@ -3,7 +3,7 @@
 // BENCH_IDLE (9000 idle connections), BENCH_RESULTS (bench/results).
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Lab, type LabProcess } from '../src/lab/lab.js';
+import { Lab, type LabProcess } from '../test/lab/lab.js';
 import { connRate, cpuSeconds, establishedCount, fdCount, iperf, pingPong, rssBytes, sleep, TCPBENCH } from './measure.js';
 import { markdown, writeResults, type Row } from './report.js';
 import { HAPROXY_MAXCONN, haproxyInstalled, PORT_BASE, startHaproxy, startTcpIntercept, type SubjectName } from './subjects.js';
@@ -29,7 +29,7 @@ async function setup(): Promise<Lab> {
   const lab = await Lab.create({ tag: 'bench', id: 50 });
   const tuning = 'sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535';
   for (const host of ['client', 'router', 'server']) await lab.run(host, 'sh', ['-c', tuning]);
-  await lab.intercept({ diverts: [{ dports: '21000-21999', port: 5000 }, { dports: '22000-22999', port: 5001 }] });
+  await lab.intercept({ diverts: [{ ports: ['21000-21999'], port: 5000 }, { ports: ['22000-22999'], port: 5001 }] });
   for (const base of Object.values(PORT_BASE)) {
     lab.spawn('server', 'iperf3', ['-s', '-p', String(base + BULK)]);
     for (const off of [CONN, PING, IDLE_PORT]) lab.spawn('server', 'sh', ['-c', `ulimit -n 20000 && exec ${TCPBENCH} server ${base + off}`]);

@@ -2,7 +2,7 @@
 // side in one router. Each subject owns a range of server ports, so TIME_WAIT legs one leaves
 // in the router never meet another's connections.
 import { existsSync, writeFileSync } from 'node:fs';
-import { TCP_INTERCEPT_BIN, type Lab, type LabProcess } from '../src/lab/lab.js';
+import { TCP_INTERCEPT_BIN, type Lab, type LabProcess } from '../test/lab/lab.js';
 
 export type SubjectName = 'plain' | 'tcp-intercept' | 'haproxy';
 

@@ -2,7 +2,7 @@
 // iptables and ip6tables, jumped to from PREROUTING. Install rebuilds the chain; remove takes
 // out the jump and the chain and nothing else.
 import type { Exec } from './exec.js';
-import { hex, isV6, type RuleOptions } from './rule-options.js';
+import { divertsOf, hex, isV6, type RuleOptions } from './rule-options.js';
 
 const CHAIN = 'tcp-intercept';
 const TOOLS = [['iptables', 'icmp', false], ['ip6tables', 'ipv6-icmp', true]] as const;
@@ -20,11 +20,13 @@ function chainRules(o: RuleOptions, v6: boolean, icmp: string): string[][] {
   for (const net of o.excludeSources.filter((n) => isV6(n) === v6)) rules.push(['-s', net, '-j', 'RETURN']);
   for (const net of o.excludeDestinations.filter((n) => isV6(n) === v6)) rules.push(['-d', net, '-j', 'RETURN']);
   for (const p of o.excludePorts) rules.push(['-p', 'tcp', '--dport', p.replace('-', ':'), '-j', 'RETURN']);
-  const ports = o.ports.length ? ['-m', 'multiport', '--dports', o.ports.map((p) => p.replace('-', ':')).join(',')] : [];
-  const tproxy = ['-j', 'TPROXY', '--on-port', String(o.port), '--tproxy-mark', `${hex(o.fwmark)}/${hex(o.fwmark)}`];
-  for (const iif of o.interfaces.length ? o.interfaces : [null]) {
-    // The first SYN only, as in the nft backend.
-    rules.push([...(iif ? ['-i', iif] : []), '-p', 'tcp', '--syn', ...ports, ...tproxy]);
+  for (const d of divertsOf(o)) {
+    const ports = d.ports.length ? ['-m', 'multiport', '--dports', d.ports.map((p) => p.replace('-', ':')).join(',')] : [];
+    const tproxy = ['-j', 'TPROXY', '--on-port', String(d.port), '--tproxy-mark', `${hex(o.fwmark)}/${hex(o.fwmark)}`];
+    for (const iif of o.interfaces.length ? o.interfaces : [null]) {
+      // The first SYN only, as in the nft backend.
+      rules.push([...(iif ? ['-i', iif] : []), '-p', 'tcp', '--syn', ...ports, ...tproxy]);
+    }
   }
   return rules;
 }

@@ -1,7 +1,7 @@
 // nftables backend: one dedicated `table inet tcp-intercept`, replaced atomically on install
 // and deleted on remove. Nothing else in the ruleset is read or changed.
 import type { Exec } from './exec.js';
-import { hex, isV6, type RuleOptions } from './rule-options.js';
+import { divertsOf, hex, isV6, type RuleOptions } from './rule-options.js';
 
 export const NFT_TABLE = 'tcp-intercept';
 
@@ -23,13 +23,15 @@ function nftRuleset(o: RuleOptions): string {
   if (v6dst.length) lines.push(`ip6 daddr ${set(v6dst)} accept`);
   if (o.excludePorts.length) lines.push(`tcp dport ${set(o.excludePorts)} accept`);
   const iif = o.interfaces.length ? `iifname ${set(o.interfaces.map((i) => `"${i}"`))} ` : '';
-  const ports = o.ports.length ? ` tcp dport ${set(o.ports)}` : '';
   // Only a connection's first SYN is diverted: the rest of an intercepted connection matches
   // the socket rule above, and packets of flows that are not intercepted (an excluded port's
   // replies, say) must never be.
   const syn = ' tcp flags & (fin | syn | rst | ack) == syn';
-  for (const [nfproto, family] of [['ipv4', 'ip'], ['ipv6', 'ip6']]) {
-    lines.push(`${iif}meta nfproto ${nfproto} meta l4proto tcp${ports}${syn} tproxy ${family} to :${o.port} ${mark} accept`);
+  for (const d of divertsOf(o)) {
+    const ports = d.ports.length ? ` tcp dport ${set(d.ports)}` : '';
+    for (const [nfproto, family] of [['ipv4', 'ip'], ['ipv6', 'ip6']]) {
+      lines.push(`${iif}meta nfproto ${nfproto} meta l4proto tcp${ports}${syn} tproxy ${family} to :${d.port} ${mark} accept`);
+    }
   }
   return [
     // Declaring, deleting and redefining the table in one transaction replaces it atomically,

@@ -3,17 +3,26 @@
 import { isIP } from 'node:net';
 import { optionError } from '../errors.js';
 
+/** New connections to these destination ports/ranges (all when empty) go to the listen port. */
+export interface Divert {
+  ports: string[];
+  port: number;
+}
+
 export interface RuleOptions {
   backend: 'nft' | 'iptables';
   port: number;                  // the proxy's listen port
   interfaces: string[];          // intercept only what arrives on these (all when empty)
   ports: string[];               // intercept only these destination ports/ranges (all when empty)
+  diverts?: Divert[];            // several listeners side by side; replaces port and ports
   excludePorts: string[];
   excludeSources: string[];      // CIDRs, IPv4 or IPv6
   excludeDestinations: string[];
   fwmark: number;
   table: number;
 }
+
+export const divertsOf = (o: RuleOptions): Divert[] => o.diverts ?? [{ ports: o.ports, port: o.port }];
 
 /** The items of repeated and comma-separated option values, trimmed, empty ones dropped. */
 function commaItems(values: string[]): string[] {

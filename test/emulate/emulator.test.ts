@@ -1,7 +1,7 @@
 // `tcp-intercept emulate` checked from outside, the way its users will: ping RTT and loss over a
 // few hundred packets, iperf3 rate; and its own account of what it did, against the same figures.
 import t, { type Test } from 'tap';
-import { Lab, type EmulatedLink, type EmulateOptions } from '../../src/lab/lab.js';
+import { Lab, type EmulatedLink, type EmulateOptions } from '../lab/lab.js';
 import { parsePing, type PingResult } from '../helpers/ping.js';
 import { TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 

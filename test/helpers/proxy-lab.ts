@@ -1,8 +1,8 @@
 // A lab with tcp-intercept running in the router behind TPROXY, and the tcp-peer programs on
 // either side: what every proxy test starts from.
 import type { Test } from 'tap';
-import { Lab, TCP_INTERCEPT_BIN, tcpPeerCommand, type LabProcess } from '../../src/lab/lab.js';
-import { encodeHeader, FLAG_WAIT_EOF } from '../../src/lab/stream.js';
+import { Lab, TCP_INTERCEPT_BIN, tcpPeerCommand, type LabProcess } from '../lab/lab.js';
+import { encodeHeader, FLAG_WAIT_EOF } from '../lab/stream.js';
 
 export { TCP_INTERCEPT_BIN };
 

@@ -5,22 +5,23 @@
 // endpoint shows the proxy and the pipeline.
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../lab/lab.js';
 import { ProxyLab } from '../helpers/proxy-lab.js';
 import { parsePing } from '../helpers/ping.js';
-import { streamSha256 } from '../../src/lab/stream.js';
+import { streamSha256 } from '../lab/stream.js';
+import { INJECTION_MARK } from '../../src/config/marks.js';
 
 const RUNNER = fileURLToPath(new URL('./host-runner.ts', import.meta.url));
 const QUEUE = 30;
 const lab = await Lab.create({ tag: 'host', id: 30 });
 t.teardown(() => lab.destroy());
 
-// TCP to 7001 is intercepted by the proxy; ICMP and TCP to 7002 are forwarded through the queue.
-await lab.intercept({ diverts: [{ dports: '7001', port: 5000 }] });
+// TCP to 7001 is intercepted by the proxy; forwarded TCP (to 7002) goes through the queue by the
+// shipped packet rules, and so do echo requests and replies by a rule of this test's own.
+await lab.intercept({ diverts: [{ ports: ['7001'], port: 5000 }] });
+await lab.queue({ queue: QUEUE, forwardInterfaces: [lab.clientIf], icmpRelated: true, injectionMark: INJECTION_MARK });
 for (const tool of ['iptables', 'ip6tables']) {
-  for (const match of [['-p', tool === 'iptables' ? 'icmp' : 'ipv6-icmp'], ['-p', 'tcp', '--dport', '7002'], ['-p', 'tcp', '--sport', '7002']]) {
-    await lab.run('router', tool, ['-A', 'FORWARD', ...match, '-j', 'NFQUEUE', '--queue-num', String(QUEUE), '--queue-bypass']);
-  }
+  await lab.run('router', tool, ['-A', 'FORWARD', '-p', tool === 'iptables' ? 'icmp' : 'ipv6-icmp', '-j', 'NFQUEUE', '--queue-num', String(QUEUE), '--queue-bypass']);
 }
 
 const env = new ProxyLab(lab);

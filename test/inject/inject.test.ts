@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../lab/lab.js';
 import {
   buildTcpPacket, IPV4_HEADER_LEN, IPV6_HEADER_LEN, Ipv4Field, Ipv4View, TcpField, TcpFlag, TcpView, type IpSpec,
 } from '../../src/packet/index.js';

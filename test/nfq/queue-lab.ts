@@ -2,7 +2,7 @@
 // one runner per test with its stats, and the bookkeeping every run must satisfy.
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import type { Lab } from '../../src/lab/lab.js';
+import type { Lab } from '../lab/lab.js';
 import type { PacketQueueStats } from '../../src/nfq/queue.js';
 
 export type RunnerStats = PacketQueueStats & {

@@ -1,7 +1,7 @@
 // The NFQUEUE binding on a real forwarding path: client -> router (FORWARD -j NFQUEUE) -> server.
 import t from 'tap';
-import { streamSha256 } from '../../src/lab/stream.js';
-import { Lab, tcpPeerCommand, type LabProcess } from '../../src/lab/lab.js';
+import { streamSha256 } from '../lab/stream.js';
+import { Lab, tcpPeerCommand, type LabProcess } from '../lab/lab.js';
 import { parsePing } from '../helpers/ping.js';
 import { checkBookkeeping, queueRules as labQueueRules, withQueue as labWithQueue, type RunnerStats } from './queue-lab.js';
 

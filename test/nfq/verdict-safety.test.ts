@@ -1,7 +1,7 @@
 // A packet gets exactly one verdict: a second decision in its batch, or a verdict for a packet
 // that is not held, is refused at once and never reaches the kernel.
 import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../lab/lab.js';
 import { parsePing } from '../helpers/ping.js';
 import { checkBookkeeping, queueRules, withQueue } from './queue-lab.js';
 

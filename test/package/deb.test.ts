@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../lab/lab.js';
 import { ProxyLab, waitServed } from '../helpers/proxy-lab.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,6 +44,11 @@ t.test('Debian package', { skip }, async (t) => {
     t.equal(build.status, 0, `dpkg-buildpackage -us -uc -b, with any network access pointed nowhere${build.status ? `:\n${build.stdout.slice(-2000)}${build.stderr.slice(-2000)}` : ''}`);
     const deb = readdirSync(work).find((f) => /^tcp-intercept_.*\.deb$/.test(f));
     t.ok(deb, `built ${deb}`);
+    const contents = sh(`dpkg-deb -c ${work}/${deb}`);
+    t.equal(contents.status, 0, 'dpkg-deb -c lists the package');
+    t.match(contents.stdout, /\/usr\/lib\/tcp-intercept\/dist\/src\/cli\/main\.js$/m, 'the listing has the shipped code');
+    const labFiles = contents.stdout.split('\n').filter((l) => /\/(lab|netns|tcp-peer|demo)(\/|\.[jt]s|$)/.test(l));
+    t.same(labFiles, [], 'the package carries no lab code (lab, netns, tcp-peer, demo)');
     const lintian = sh(`lintian ${work}/${deb}`);
     const tags = lintian.stdout.split('\n').filter((l) => /^[EW]: /.test(l));
     t.same(tags, [], 'lintian: no errors and no warnings (overrides carry their reasons)');

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { LabProcess } from '../../src/lab/lab.js';
+import type { LabProcess } from '../lab/lab.js';
 import { proxyLab } from '../helpers/proxy-lab.js';
 
 const SILENT_PORT = 7997;

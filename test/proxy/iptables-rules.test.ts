@@ -1,7 +1,7 @@
 // The iptables variant of the deployment rules in the README works as the nft one does:
 // interception on both families, and ICMP errors about the server legs reach the proxy.
 import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../lab/lab.js';
 import { ProxyLab, served, waitServed } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'ipt', id: 9 });

@@ -1,7 +1,7 @@
 // Bytes through the proxy arrive whole, in order and unchanged, from the client's own address.
 import { readdirSync, readlinkSync } from 'node:fs';
 import t from 'tap';
-import { streamSha256 } from '../../src/lab/stream.js';
+import { streamSha256 } from '../lab/stream.js';
 import { proxyLab, served, waitServed } from '../helpers/proxy-lab.js';
 
 const MiB = 1 << 20;

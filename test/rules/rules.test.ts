@@ -1,7 +1,7 @@
 // `tcp-intercept rules`: the rules it installs really hand connections to the proxy, install
 // is idempotent, remove leaves nothing, and nothing else in the firewall is touched.
 import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../lab/lab.js';
 import { TCP_INTERCEPT_BIN, ProxyLab, served, waitServed } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'rules', id: 14 });

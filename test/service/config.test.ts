@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../lab/lab.js';
 import { nodeScript, TCP_INTERCEPT_BIN, ProxyLab, waitEofHeaderSource } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'config', id: 12 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Lab, type LabProcess } from '../../src/lab/lab.js';
+import { Lab, type LabProcess } from '../lab/lab.js';
 import { TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'systemd', id: 13 });

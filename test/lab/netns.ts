@@ -2,9 +2,9 @@
 // and processes spawned inside a namespace.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { CommandError, run, runChecked, runSync } from '../command.js';
+import { CommandError, run, runChecked, runSync } from '../../src/command.js';
 
-export { run, runChecked, type CmdResult, type RunOptions } from '../command.js';
+export { run, runChecked, type CmdResult, type RunOptions } from '../../src/command.js';
 
 export function execArgs(ns: string, cmd: string, args: readonly string[]): string[] {
   return ['netns', 'exec', ns, cmd, ...args];

@@ -15,6 +15,7 @@
 // every link, route and rule the lab made.
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { INJECTION_MARK } from '../../src/config/marks.js';
 import {
   NetnsProcess,
   addAddress,
@@ -34,9 +35,13 @@ import {
   type LabProcess,
   type RunOptions,
 } from './netns.js';
-import type { QueueRange } from '../nfq/queue.js';
-import { NFT_TABLE } from '../rules/nft.js';
-import { ROUTE_FAMILIES } from '../rules/routing.js';
+import { installEmulatorRule, removeEmulatorRule, type EmulatorRuleOptions } from '../../src/rules/emulator-rule.js';
+import { Exec } from '../../src/rules/exec.js';
+import type { PacketRuleOptions } from '../../src/rules/packet-rule-options.js';
+import { installPacketRules, removePacketRules } from '../../src/rules/packet-rules.js';
+import type { QueueTarget } from '../../src/rules/queue-target.js';
+import type { Divert, RuleOptions } from '../../src/rules/rule-options.js';
+import { defaultBackend, installRules, removeRules } from '../../src/rules/rules.js';
 
 export type { CmdResult, LabProcess, RunOptions } from './netns.js';
 
@@ -67,12 +72,6 @@ export interface LabLink {
   right: LinkEnd;
 }
 
-/** New connections to <dports> (an nft port or range, "21000-21999"; all when absent) go to <port>. */
-export interface Divert {
-  dports?: string;
-  port: number;
-}
-
 export interface InterceptOptions {
   port?: number;
   /** several listeners side by side; replaces <port> */
@@ -87,9 +86,14 @@ export interface EmulateOptions {
   router?: number;
   /** NFQUEUE queue number or balanced range, distinct per instance in one router (default 0
    *  toward the server, 1 toward the client) */
-  queue?: number | QueueRange;
+  queue?: QueueTarget;
   /** tcp-intercept emulate flags: --delay, --jitter, --loss, --burst, --rate, ... */
   args: string[];
+}
+
+export interface QueueRulesOptions extends PacketRuleOptions {
+  /** the router to install them in (0-based, default 0) */
+  router?: number;
 }
 
 export interface EmulatedLink {
@@ -103,6 +107,7 @@ export type Host = string;
 const MAX_ID = 60;
 const LINKS_PER_LAB = 8;
 const NAME_RE = /^ti-[a-z0-9]{1,8}-(\d+)-[a-z0-9]+$/;
+/** The mark of packets the lab's tests inject on raw sockets: no queue rule of the lab takes them. */
 /** The tcp-intercept command of this checkout, from the sources or from dist/. */
 export const TCP_INTERCEPT_BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/tcp-intercept' : '../../../bin/tcp-intercept', import.meta.url));
 
@@ -181,7 +186,7 @@ export class Lab {
   /** namespaces this lab created (only these are ever deleted) */
   readonly #created: string[] = [];
   readonly #procs = new Set<NetnsProcess>();
-  #intercept: { mark: number; table: number } | null = null;
+  #intercept: { exec: Exec; rules: RuleOptions } | null = null;
   #destroying: Promise<void> | null = null;
 
   private constructor(opts: LabOptions, routers: number) {
@@ -305,49 +310,50 @@ export class Lab {
     return p;
   }
 
-  /** Installs the TPROXY ruleset in router r for TCP arriving on clientIf. */
+  /** Commands that run in router r (0-based). */
+  #routerExec(r: number): Exec {
+    const ns = this.ns.routers[r];
+    if (ns === undefined) throw new Error(`lab has no router ${r}`);
+    return new Exec(false, ns);
+  }
+
+  /** Installs the shipped TPROXY rules (src/rules) in the router for TCP arriving on clientIf. */
   async intercept(opts: InterceptOptions = {}): Promise<void> {
-    const o = { mark: opts.mark ?? 1, table: opts.table ?? 100 };
-    const diverts = opts.diverts ?? [{ port: opts.port ?? 5000 }];
     if (this.#intercept) await this.removeIntercept();
-    const divertRules = diverts.flatMap((d) =>
-      (['ip', 'ip6'] as const).map((family) => {
-        const match = `iifname "${this.clientIf}" meta nfproto ${family === 'ip' ? 'ipv4' : 'ipv6'} meta l4proto tcp`;
-        const ports = d.dports ? ` tcp dport ${d.dports}` : '';
-        return `    ${match}${ports} tproxy ${family} to :${d.port} meta mark set ${o.mark} accept`;
-      }),
-    );
-    const ruleset = [
-      `table inet ${NFT_TABLE} {`,
-      '  chain prerouting {',
-      '    type filter hook prerouting priority mangle; policy accept;',
-      // ICMP errors about the spoofed server legs are addressed to the client: the socket
-      // match looks inside them, so they reach the proxy's socket instead of the client.
-      `    meta l4proto { tcp, icmp, ipv6-icmp } socket transparent 1 meta mark set ${o.mark} accept`,
-      ...divertRules,
-      '  }',
-      '}',
-      '',
-    ].join('\n');
-    this.#intercept = o;
-    await this.run('router', 'nft', ['-f', '-'], { input: ruleset });
-    for (const [family, any] of ROUTE_FAMILIES) {
-      await runChecked('ip', ['-n', this.ns.router, family, 'rule', 'add', 'fwmark', `${o.mark}`, 'lookup', `${o.table}`]);
-      await runChecked('ip', ['-n', this.ns.router, family, 'route', 'add', 'local', any, 'dev', 'lo', 'table', `${o.table}`]);
-    }
+    const exec = this.#routerExec(0);
+    const rules: RuleOptions = {
+      backend: await defaultBackend(exec),
+      port: opts.port ?? 5000,
+      interfaces: [this.clientIf],
+      ports: [],
+      diverts: opts.diverts,
+      excludePorts: [],
+      excludeSources: [],
+      excludeDestinations: [],
+      fwmark: opts.mark ?? 1,
+      table: opts.table ?? 100,
+    };
+    this.#intercept = { exec, rules };
+    await installRules(exec, rules);
   }
 
   /** Removes what intercept() installed; tolerates a partially installed state. */
   async removeIntercept(): Promise<void> {
-    const o = this.#intercept;
-    if (!o) return;
+    const installed = this.#intercept;
+    if (!installed) return;
     this.#intercept = null;
-    const ns = this.ns.router;
-    await run('ip', execArgs(ns, 'nft', ['delete', 'table', 'inet', NFT_TABLE]));
-    for (const [family, any] of ROUTE_FAMILIES) {
-      await run('ip', ['-n', ns, family, 'rule', 'del', 'fwmark', `${o.mark}`, 'lookup', `${o.table}`]);
-      await run('ip', ['-n', ns, family, 'route', 'del', 'local', any, 'dev', 'lo', 'table', `${o.table}`]);
-    }
+    await removeRules(installed.exec, installed.rules);
+  }
+
+  /** Installs the packet pipeline's queue rules (src/rules) in a router; resolves to their remover. */
+  async queue(opts: QueueRulesOptions): Promise<() => Promise<void>> {
+    const exec = this.#routerExec(opts.router ?? 0);
+    const remove = (): Promise<void> => removePacketRules(exec);
+    await installPacketRules(exec, opts).catch(async (err: unknown) => {
+      await remove();
+      throw err;
+    });
+    return remove;
   }
 
   /**
@@ -358,27 +364,25 @@ export class Lab {
    */
   async emulate(opts: EmulateOptions): Promise<EmulatedLink> {
     const r = opts.router ?? 0;
-    const ns = this.ns.routers[r];
-    if (ns === undefined) throw new Error(`lab has no router ${r}`);
-    const ifname = opts.toward === 'server' ? this.links[r + 1].left.ifname : this.links[r].right.ifname;
+    const exec = this.#routerExec(r);
     const q = opts.queue ?? (opts.toward === 'server' ? 0 : 1);
-    const queue = typeof q === 'number' ? `${q}` : `${q.first}:${q.last}`;
-    const target = typeof q === 'number' ? ['--queue-num', queue] : ['--queue-balance', queue];
-    const rule = ['POSTROUTING', '-o', ifname, '-j', 'NFQUEUE', ...target, '--queue-bypass'];
-    const rules = async (action: '-A' | '-D'): Promise<void> => {
-      for (const tool of ['iptables', 'ip6tables']) await this.run(ns, tool, ['-t', 'mangle', action, ...rule]);
+    const rule: EmulatorRuleOptions = {
+      interface: opts.toward === 'server' ? this.links[r + 1].left.ifname : this.links[r].right.ifname,
+      queue: q,
+      injectionMark: INJECTION_MARK,
     };
-    await rules('-A');
+    await installEmulatorRule(exec, rule);
     // Real-time priority, as a wire has: a link emulator that waits its turn behind busy
     // processes delays packets by their scheduling latency (several ms on a loaded machine).
-    const p = this.spawn(ns, 'chrt', ['--fifo', '20', TCP_INTERCEPT_BIN, 'emulate', '--queue', queue, ...opts.args]);
+    const queue = typeof q === 'number' ? `${q}` : `${q.first}:${q.last}`;
+    const p = this.spawn(this.ns.routers[r], 'chrt', ['--fifo', '20', TCP_INTERCEPT_BIN, 'emulate', '--queue', queue, ...opts.args]);
     await Promise.race([
       p.waitForOutput(/^tcp-intercept emulate: queues? /m, 20_000),
       p.exited.then(() => {
         throw new Error(`tcp-intercept emulate exited at startup:\n${p.output()}`);
       }),
     ]).catch(async (err: unknown) => {
-      await rules('-D');
+      await removeEmulatorRule(exec, rule);
       throw err;
     });
     return {
@@ -386,7 +390,7 @@ export class Lab {
       stop: async () => {
         p.kill('SIGTERM');
         await p.exited;
-        await rules('-D');
+        await removeEmulatorRule(exec, rule);
         return p.output();
       },
     };

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Lab, tcpPeerCommand } from '../src/lab/lab.js';
-import { addNetns, deleteNetns, listNetns, pidAlive } from '../src/lab/netns.js';
-import { streamSha256 } from '../src/lab/stream.js';
+import { Lab, tcpPeerCommand } from './lab.js';
+import { addNetns, deleteNetns, listNetns, pidAlive } from './netns.js';
+import { streamSha256 } from './stream.js';
 
 const TAG = 'labt';
 const MIB = 1024 * 1024;
@@ -76,8 +76,8 @@ void t.test('lab: routing, direct transfer, intercept rules, destroy', async (t)
 
   await lab.intercept();
   const rules = await lab.run('router', 'nft', ['list', 'table', 'inet', 'tcp-intercept']);
-  t.match(rules, `iifname "${lab.clientIf}" meta nfproto ipv4 meta l4proto tcp tproxy ip to :5000`);
-  t.match(await lab.run('router', 'ip', ['-6', 'rule']), /fwmark 0x1 lookup 100/);
+  t.match(rules, new RegExp(`iifname "${lab.clientIf}" meta nfproto ipv4 .*tproxy ip to :5000`), 'the shipped rules');
+  t.match(await lab.run('router', 'ip', ['-6', 'rule']), /fwmark 0x1\/0x1 lookup 100/);
   await lab.removeIntercept();
   t.not((await lab.exec('router', 'nft', ['list', 'table', 'inet', 'tcp-intercept'])).code, 0, 'nft table removed');
   t.notMatch(await lab.run('router', 'ip', ['rule']), /fwmark/);
@@ -97,7 +97,7 @@ void t.test('lab: routing, direct transfer, intercept rules, destroy', async (t)
 
 /** Runs a child process that builds a lab, reports it, and then waits to be ended. */
 async function childWithLab(id: number, then: string): Promise<{ child: ChildProcess; ns: string[]; sleepPid: number }> {
-  const labUrl = new URL(`../src/lab/lab${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+  const labUrl = new URL(`./lab${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
   const script = `
     const { Lab } = await import(${JSON.stringify(labUrl)});
     const lab = await Lab.create({ tag: ${JSON.stringify(TAG)}, id: ${id} });

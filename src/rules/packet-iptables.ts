@@ -1,0 +1,72 @@
+// iptables backend of the packet pipeline's queue rules (where the kernel has no nft queue
+// expression): our own chains in the mangle table of iptables and ip6tables, appended to from
+// FORWARD, INPUT and OUTPUT. Mangle, not filter: a packet the queue accepts skips the rest of the
+// chain that queued it, and in filter that would be the administrator's own filter rules.
+import type { Exec } from './exec.js';
+import type { PacketRuleOptions, PacketStatusOptions } from './packet-rule-options.js';
+import { iptablesMarkMatch, iptablesQueueTarget } from './queue-target.js';
+
+const TABLE = 'mangle';
+const TOOLS = [['iptables', 'icmp'], ['ip6tables', 'ipv6-icmp']] as const;
+/** Our chain for each built-in chain it hangs from. */
+const CHAINS = { FORWARD: 'tcp-intercept-queue-fwd', INPUT: 'tcp-intercept-queue-in', OUTPUT: 'tcp-intercept-queue-out' } as const;
+type Hook = keyof typeof CHAINS;
+const HOOKS = Object.keys(CHAINS) as Hook[];
+
+const hooksOf = (local: boolean | undefined): Hook[] => (local ? HOOKS : ['FORWARD']);
+
+/** The rules of our chains for one family, each as iptables arguments after `-A CHAIN`. */
+function chainRules(o: PacketRuleOptions, icmp: string): Record<Hook, string[][]> {
+  const queue = iptablesQueueTarget(o.queue);
+  const relatedIcmp = ['-p', icmp, '-m', 'conntrack', '--ctstate', 'RELATED', '--ctproto', 'tcp'];
+  const skipInjected = [...iptablesMarkMatch(o.injectionMark), '-j', 'RETURN'];
+  const forward = [skipInjected];
+  for (const dir of ['-i', '-o']) {
+    for (const ifname of o.forwardInterfaces) {
+      forward.push([dir, ifname, '-p', 'tcp', ...queue]);
+      if (o.icmpRelated) forward.push([dir, ifname, ...relatedIcmp, ...queue]);
+    }
+  }
+  const input = [skipInjected, ['!', '-i', 'lo', '-p', 'tcp', ...queue]];
+  if (o.icmpRelated) input.push(['!', '-i', 'lo', ...relatedIcmp, ...queue]);
+  return { FORWARD: forward, INPUT: input, OUTPUT: [skipInjected, ['!', '-o', 'lo', '-p', 'tcp', ...queue]] };
+}
+
+async function removeChain(exec: Exec, tool: string, hook: Hook): Promise<void> {
+  while (await exec.undo(tool, ['-t', TABLE, '-D', hook, '-j', CHAINS[hook]])) { /* every jump we added */ }
+  await exec.undo(tool, ['-t', TABLE, '-F', CHAINS[hook]]);
+  await exec.undo(tool, ['-t', TABLE, '-X', CHAINS[hook]]);
+}
+
+/** Takes out every chain and jump of ours, whichever were made. */
+export async function removeIptablesQueue(exec: Exec): Promise<void> {
+  for (const [tool] of TOOLS) for (const hook of HOOKS) await removeChain(exec, tool, hook);
+}
+
+export async function installIptablesQueue(exec: Exec, o: PacketRuleOptions): Promise<void> {
+  await removeIptablesQueue(exec);
+  for (const [tool, icmp] of TOOLS) {
+    const rules = chainRules(o, icmp);
+    for (const hook of hooksOf(o.local)) {
+      await exec.change(tool, ['-t', TABLE, '-N', CHAINS[hook]]);
+      for (const rule of rules[hook]) await exec.change(tool, ['-t', TABLE, '-A', CHAINS[hook], ...rule]);
+      await exec.change(tool, ['-t', TABLE, '-A', hook, '-j', CHAINS[hook]]);
+    }
+  }
+}
+
+export async function iptablesQueueStatus(exec: Exec, o: PacketStatusOptions): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [tool] of TOOLS) {
+    for (const hook of hooksOf(o.local)) {
+      const chain = CHAINS[hook];
+      const r = await exec.query(tool, ['-t', TABLE, '-S', chain]);
+      const rules = r.code === 0 ? r.stdout.split('\n').filter((l) => l.startsWith('-A ')) : [];
+      const jump = (await exec.query(tool, ['-t', TABLE, '-C', hook, '-j', chain])).code === 0;
+      lines.push(`${tool} ${TABLE} chain ${chain}: ${r.code === 0 ? `present (${rules.length} rules)` : 'absent'}`);
+      lines.push(...rules.map((l) => `  ${l}`));
+      lines.push(`${tool} ${TABLE} ${hook} -j ${chain}: ${jump ? 'present' : 'absent'}`);
+    }
+  }
+  return lines;
+}

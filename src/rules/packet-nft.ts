@@ -1,0 +1,64 @@
+// nftables backend of the packet pipeline's queue rules: one `table inet tcp-intercept-queue`,
+// replaced atomically on install and deleted on remove, as the TPROXY table is.
+import type { Exec } from './exec.js';
+import type { PacketRuleOptions, PacketStatusOptions } from './packet-rule-options.js';
+import { nftMarkMatch, nftQueueStatement } from './queue-target.js';
+
+export const NFT_QUEUE_TABLE = 'tcp-intercept-queue';
+
+const names = (ifs: string[]): string => (ifs.length === 1 ? `"${ifs[0]}"` : `{ ${ifs.map((i) => `"${i}"`).join(', ')} }`);
+const RELATED_ICMP = 'meta l4proto { icmp, ipv6-icmp } ct state related ct protocol tcp';
+
+function chain(name: string, hook: string, rules: string[]): string[] {
+  return [`\tchain ${name} {`, `\t\ttype filter hook ${hook} priority mangle; policy accept;`, ...rules.map((r) => `\t\t${r}`), '\t}'];
+}
+
+function nftQueueRuleset(o: PacketRuleOptions): string {
+  const queue = nftQueueStatement(o.queue);
+  const skipInjected = `${nftMarkMatch(o.injectionMark)} accept`;
+  const forward = [skipInjected];
+  for (const dir of ['iifname', 'oifname']) {
+    const on = `${dir} ${names(o.forwardInterfaces)}`;
+    forward.push(`${on} meta l4proto tcp ${queue}`);
+    if (o.icmpRelated) forward.push(`${on} ${RELATED_ICMP} ${queue}`);
+  }
+  const chains = chain('forward', 'forward', forward);
+  if (o.local) {
+    const input = [skipInjected, `iifname != "lo" meta l4proto tcp ${queue}`];
+    if (o.icmpRelated) input.push(`iifname != "lo" ${RELATED_ICMP} ${queue}`);
+    chains.push(...chain('input', 'input', input), ...chain('output', 'output', [skipInjected, `oifname != "lo" meta l4proto tcp ${queue}`]));
+  }
+  // Declaring, deleting and redefining the table in one transaction replaces it atomically.
+  return [`table inet ${NFT_QUEUE_TABLE}`, `delete table inet ${NFT_QUEUE_TABLE}`, `table inet ${NFT_QUEUE_TABLE} {`, ...chains, '}', ''].join('\n');
+}
+
+export async function installNftQueue(exec: Exec, o: PacketRuleOptions): Promise<void> {
+  await exec.change('nft', ['-f', '-'], nftQueueRuleset(o));
+}
+
+export async function removeNftQueue(exec: Exec): Promise<void> {
+  if ((await exec.query('nft', ['list', 'table', 'inet', NFT_QUEUE_TABLE])).code === 0) {
+    await exec.change('nft', ['delete', 'table', 'inet', NFT_QUEUE_TABLE]);
+  }
+}
+
+export async function nftQueueStatus(exec: Exec, o: PacketStatusOptions): Promise<string[]> {
+  const r = await exec.query('nft', ['list', 'table', 'inet', NFT_QUEUE_TABLE]);
+  if (r.code !== 0) return [`nft table inet ${NFT_QUEUE_TABLE}: absent`];
+  const lines = [`nft table inet ${NFT_QUEUE_TABLE}: present`];
+  for (const name of o.local ? ['forward', 'input', 'output'] : ['forward']) {
+    lines.push(`nft chain ${name}: ${new RegExp(`^\\s*chain ${name} \\{`, 'm').test(r.stdout) ? 'present' : 'absent'}`);
+  }
+  return [...lines, ...r.stdout.trimEnd().split('\n').map((l) => `  ${l}`)];
+}
+
+/** The same statement in a scratch table, checked by the kernel (`nft -c`) and never loaded. */
+export async function nftHasQueue(exec: Exec): Promise<boolean> {
+  const probe = [
+    `table inet ${NFT_QUEUE_TABLE}-probe {`,
+    ...chain('probe', 'forward', [`meta l4proto tcp ${nftQueueStatement(0)}`]),
+    '}',
+    '',
+  ].join('\n');
+  return (await exec.query('nft', ['-c', '-f', '-'], probe)).code === 0;
+}
