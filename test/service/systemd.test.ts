@@ -42,7 +42,7 @@ t.test('READY, STATUS, RELOADING and STOPPING reach $NOTIFY_SOCKET', async (t) =
   const listener = await notifySocket(path);
   const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--metrics', 'off'], { env: { ...process.env, NOTIFY_SOCKET: path } });
   const ready = await until(listener, (m) => m.some((x) => x.startsWith('READY=1')), 'READY=1');
-  t.same(ready[0].split('\n'), ['READY=1', 'STATUS=relaying on [::]:5000', `MAINPID=${proxy.child.pid}`], 'ready, with a status and the main pid');
+  t.same(ready[0].split('\n'), ['READY=1', 'STATUS=relaying on [::]:5000: 0 open connections', `MAINPID=${proxy.child.pid}`], 'ready, with a status and the main pid');
   proxy.kill('SIGHUP');
   const reloaded = await until(listener, (m) => m.includes('RELOADING=1') && m.filter((x) => x.startsWith('READY=1')).length === 2, 'a reload');
   t.ok(reloaded.indexOf('RELOADING=1') < reloaded.lastIndexOf('READY=1'), 'RELOADING=1, then READY=1 again');
