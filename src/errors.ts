@@ -35,7 +35,8 @@ export class TiError extends Error {
     readonly code: ErrorCode,
     exitCode: number = ERROR_CODES[code],
   ) {
-    super(message);
+    // One line, whatever a quoted value held (a variable's value may contain newlines).
+    super(message.replace(/\r?\n|\r/g, '\\n'));
     this.name = new.target.name;
     this.exitCode = exitCode;
   }
