@@ -73,6 +73,8 @@ export interface LabLink {
 }
 
 export interface InterceptOptions {
+  /** the router (0-based, default 0) */
+  router?: number;
   port?: number;
   /** several listeners side by side; replaces <port> */
   diverts?: Divert[];
@@ -317,14 +319,16 @@ export class Lab {
     return new Exec(false, ns);
   }
 
-  /** Installs the shipped TPROXY rules (src/rules) in the router for TCP arriving on clientIf. */
+  /** Installs the shipped TPROXY rules (src/rules) in a router (the first by default) for TCP
+   *  arriving from the client's side. */
   async intercept(opts: InterceptOptions = {}): Promise<void> {
     if (this.#intercept) await this.removeIntercept();
-    const exec = this.#routerExec(0);
+    const r = opts.router ?? 0;
+    const exec = this.#routerExec(r);
     const rules: RuleOptions = {
       backend: await defaultBackend(exec),
       port: opts.port ?? 5000,
-      interfaces: [this.clientIf],
+      interfaces: [this.links[r].right.ifname],
       ports: [],
       diverts: opts.diverts,
       excludePorts: [],
