@@ -1,5 +1,7 @@
 #include "nfq-socket.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -88,6 +90,10 @@ int nfq_socket::open(uint16_t first, uint16_t last, const char** step, uint16_t*
   size = kSendBuffer;
   if (setsockopt(fd(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) == -1)
     setsockopt(fd(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  // What the kernel granted (SO_SNDBUF alone is capped by wmem_max): a datagram must stay 32 bytes under it.
+  socklen_t optlen = sizeof size;
+  if (getsockopt(fd(), SOL_SOCKET, SO_SNDBUF, &size, &optlen) == 0 && size > 1024)
+    send_limit_ = std::min(send_limit_, static_cast<size_t>(size) - 64);
   for (uint32_t q = first; q <= last; q++) {
     *at = static_cast<uint16_t>(q);
     if (int rc = configure(*at, step)) return rc;
@@ -357,12 +363,26 @@ void nfq_socket::append_batch_verdict(uint16_t queue, uint32_t last_id, uint32_t
   stats_.batch_verdicts++;
 }
 
+// Sends the verdicts gathered so far, in datagrams of whole messages the send buffer takes
+// (netlink refuses a larger one with EMSGSIZE). The kernel handles a netlink request inside
+// sendto, so a send either takes all of its messages or none: a refused one (ENOBUFS or ENOMEM
+// under memory pressure) keeps its verdicts and those after it for the next flush, and counts.
 void nfq_socket::flush() {
   if (out_.empty() || !nl_) return;
-  // The kernel handles a netlink request synchronously, so a send either takes them all or fails.
-  if (mnl_socket_sendto(nl_, out_.data(), out_.size()) < 0) {
-    stats_.send_errors++;
-    stats_.last_error = errno;
+  size_t sent = 0;
+  while (sent < out_.size()) {
+    size_t end = sent;
+    while (end < out_.size()) {
+      size_t len = MNL_ALIGN(reinterpret_cast<const nlmsghdr*>(out_.data() + end)->nlmsg_len);
+      if (end > sent && end + len - sent > send_limit_) break;
+      end += len;
+    }
+    if (mnl_socket_sendto(nl_, out_.data() + sent, end - sent) < 0) {
+      stats_.send_errors++;
+      stats_.last_error = errno;
+      break;
+    }
+    sent = end;
   }
-  out_.clear();
+  out_.erase(out_.begin(), out_.begin() + static_cast<ptrdiff_t>(sent));
 }

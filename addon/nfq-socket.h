@@ -96,7 +96,8 @@ class nfq_socket {
   // or the first failure as -errno (-ETIMEDOUT: the kernel never acknowledged) with its step in
   // *step; the steps after a failure are still tried.
   int shutdown(const char** step);
-  // Sends the verdicts gathered so far (a datagram per half MiB, see kFlushAt).
+  // Sends the verdicts gathered so far (datagrams of at most 1 MiB, less if the send buffer is
+  // smaller); what the kernel refuses stays gathered for the next flush.
   void flush();
 
   nfq_stats stats() const {
@@ -147,6 +148,7 @@ class nfq_socket {
   std::vector<struct iovec> iovs_;
   std::vector<nfq_packet> packets_;
   std::vector<uint8_t> out_;
+  size_t send_limit_ = 1u << 20;   // bytes per verdict datagram
   std::unordered_set<uint64_t> held_;   // queue << 32 | id
   std::vector<uint32_t> held_in_;       // held packets per queue of the range
   std::vector<accept_run> runs_;        // per queue of the range, scratch for settle()
