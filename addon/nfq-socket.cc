@@ -1,12 +1,16 @@
 #include "nfq-socket.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 
 extern "C" {
 #include <libnetfilter_queue/libnetfilter_queue.h>
@@ -19,6 +23,15 @@ constexpr size_t kMessageOverhead = 1024;
 constexpr size_t kFlushAt = 512u << 10;
 constexpr size_t kVerdictRoom = 256;   // one verdict message without payload, rounded up
 constexpr uint32_t kSendBuffer = 4u << 20;
+// A configuration request's acknowledgement: sent again after this long without it, given up after.
+constexpr uint64_t kAckRetryMs = 100;
+constexpr uint64_t kAckWaitMs = 2000;
+
+uint64_t now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
 
 uint32_t be32_attr(nlattr* const* attr, int type, uint32_t missing = 0) {
   return attr[type] ? ntohl(mnl_attr_get_u32(attr[type])) : missing;
@@ -77,6 +90,10 @@ int nfq_socket::open(uint16_t first, uint16_t last, const char** step, uint16_t*
   size = kSendBuffer;
   if (setsockopt(fd(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) == -1)
     setsockopt(fd(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  // What the kernel granted (SO_SNDBUF alone is capped by wmem_max): a datagram must stay 32 bytes under it.
+  socklen_t optlen = sizeof size;
+  if (getsockopt(fd(), SOL_SOCKET, SO_SNDBUF, &size, &optlen) == 0 && size > 1024)
+    send_limit_ = std::min(send_limit_, static_cast<size_t>(size) - 64);
   for (uint32_t q = first; q <= last; q++) {
     *at = static_cast<uint16_t>(q);
     if (int rc = configure(*at, step)) return rc;
@@ -88,7 +105,7 @@ int nfq_socket::configure(uint16_t queue, const char** step) {
   alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
   nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
   nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
-  if (int rc = request(buf, step, "bind queue")) return rc;
+  if (int rc = request(buf, step, "bind queue", EBUSY)) return rc;
   bound_++;   // queues first_ .. first_ + bound_ - 1 are ours to let go of at shutdown
   nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
   nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, static_cast<int>(cfg_.copy_range));
@@ -96,30 +113,47 @@ int nfq_socket::configure(uint16_t queue, const char** step) {
   uint32_t flags = (cfg_.gso ? NFQA_CFG_F_GSO : 0) | (cfg_.fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
   mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
   mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
-  return request(buf, step, "configure queue");
+  return request(buf, step, "configure queue", 0);
 }
 
-// Sends one configuration message and waits for its acknowledgement. Packets can arrive in
-// between (the queue exists from the bind on): they are accepted, so none is left without a verdict.
-int nfq_socket::request(void* buf, const char** step, const char* what) {
+// Sends one configuration message and waits for its acknowledgement, never blocking. The kernel
+// handles the request inside sendto, so by then its acknowledgement is in our socket, or was
+// dropped because the socket was full (ENOBUFS, reported once per overflow). Packets read in
+// between are accepted at once (the queue exists from the bind on), so none is left without a
+// verdict. An acknowledgement not found once the socket is empty, or after ENOBUFS, or after
+// kAckRetryMs, was lost: the request goes again. Each is idempotent, except that a bind or unbind
+// that already took answers <repeat_ok> (EBUSY, ENODEV) when repeated. -ETIMEDOUT after kAckWaitMs.
+int nfq_socket::request(void* buf, const char** step, const char* what, int repeat_ok) {
   *step = what;
   nlmsghdr* nlh = static_cast<nlmsghdr*>(buf);
   nlh->nlmsg_flags |= NLM_F_ACK;
-  uint32_t seq = nlh->nlmsg_seq = ++seq_;
-  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return -errno;
-  int result = 1;
-  packets_.clear();
-  while (result == 1) {
-    ssize_t n = mnl_socket_recvfrom(nl_, area_.data(), area_.size());
-    if (n < 0) {
-      if (errno == ENOBUFS) continue;
-      return -errno;
+  ack_wait ack{seq_ + 1, repeat_ok, 1};
+  const uint64_t deadline = now_ms() + kAckWaitMs;
+  for (uint64_t sent_at = 0, now = now_ms(); now < deadline; now = now_ms()) {
+    if (!sent_at || now - sent_at >= kAckRetryMs) {
+      nlh->nlmsg_seq = ++seq_;
+      if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return -errno;
+      sent_at = now;
     }
-    read_messages(area_.data(), static_cast<int>(n), seq, &result);
-    accept_received();
+    ssize_t n = recv(fd(), area_.data(), area_.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      packets_.clear();
+      read_messages(area_.data(), static_cast<int>(n), &ack);
+      accept_received();
+      flush();
+      if (ack.result != 1) return ack.result;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == ENOBUFS) stats_.enobufs++;
+    else if (n < 0 && errno != EAGAIN) return -errno;
+    // The socket is empty, or messages were dropped: the acknowledgement is lost. A short wait
+    // keeps a kernel that never answers from turning this into a busy loop.
+    pollfd pfd{fd(), POLLIN, 0};
+    poll(&pfd, 1, 1);
+    sent_at = 0;
   }
-  flush();
-  return result;
+  return -ETIMEDOUT;
 }
 
 int nfq_socket::receive() {
@@ -138,19 +172,21 @@ int nfq_socket::receive() {
     stats_.recv_errors++;
     return -errno;
   }
-  for (int i = 0; i < n; i++) read_messages(area_.data() + i * slot_size_, static_cast<int>(msgs_[i].msg_len), 0, nullptr);
+  for (int i = 0; i < n; i++) read_messages(area_.data() + i * slot_size_, static_cast<int>(msgs_[i].msg_len), nullptr);
   if (!packets_.empty()) stats_.batches++;
   return static_cast<int>(packets_.size());
 }
 
-// Packets go to packets_; an error message answering <ack_seq> goes to *ack, any other error is
-// a refused verdict.
-void nfq_socket::read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ack) {
+// Packets go to packets_; an error message answering the request <ack> waits for goes to it, any
+// other error is a refused verdict.
+void nfq_socket::read_messages(uint8_t* base, int len, ack_wait* ack) {
   for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(base); mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
     if (m->nlmsg_type == NLMSG_ERROR) {
       int err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
-      if (ack && m->nlmsg_seq == ack_seq) {
-        *ack = err;
+      if (m->nlmsg_seq != 0) {   // configuration requests count from 1, verdicts go with 0
+        // An answer to a request given up on, or to an earlier copy of one answered already, is stale.
+        if (ack && ack->result == 1 && m->nlmsg_seq - ack->first_seq <= seq_ - ack->first_seq)
+          ack->result = m->nlmsg_seq != ack->first_seq && err == -ack->repeat_ok ? 0 : err;
       } else if (err) {
         stats_.verdict_errors++;
         stats_.last_error = -err;
@@ -256,28 +292,42 @@ void nfq_socket::send_verdict(uint16_t queue, uint32_t id, uint8_t code, bool ma
   if (data) stats_.replaced++;
 }
 
-void nfq_socket::shutdown() {
-  if (!nl_) return;
+int nfq_socket::shutdown(const char** step) {
+  if (!nl_) return 0;
   alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
-  const char* step;
+  int first_error = 0;
+  const char* failed;
+  auto keep_first = [&](int rc) {
+    if (rc && !first_error) {
+      first_error = rc;
+      *step = failed;
+    }
+  };
   for (uint32_t i = 0; i < bound_; i++) {
     nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, first_ + i);
     nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
     mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
     mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-    request(buf, &step, "configure queue");
+    keep_first(request(buf, &failed, "configure queue fail-open", 0));
   }
   release_held();
   for (uint32_t i = 0; i < bound_; i++) {
     nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, first_ + i);
     nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
-    request(buf, &step, "unbind queue");
+    keep_first(request(buf, &failed, "unbind queue", ENODEV));
   }
   bound_ = 0;
+  return first_error;
 }
 
+// Accepts what is waiting and what is held. Bounded: if the queue could not be made fail-open,
+// packets keep coming, and closing the socket lets the kernel drop the rest.
 void nfq_socket::release_held() {
-  for (int n; (n = receive()) > 0;) accept_received();
+  const uint64_t deadline = now_ms() + kAckWaitMs;
+  for (int n; now_ms() < deadline && (n = receive()) > 0;) {
+    accept_received();
+    flush();
+  }
   for (uint64_t key : held_) append_verdict(static_cast<uint16_t>(key >> 32), static_cast<uint32_t>(key), NF_ACCEPT, false, 0, nullptr, 0);
   stats_.accepted += held_.size();
   held_.clear();
@@ -313,12 +363,26 @@ void nfq_socket::append_batch_verdict(uint16_t queue, uint32_t last_id, uint32_t
   stats_.batch_verdicts++;
 }
 
+// Sends the verdicts gathered so far, in datagrams of whole messages the send buffer takes
+// (netlink refuses a larger one with EMSGSIZE). The kernel handles a netlink request inside
+// sendto, so a send either takes all of its messages or none: a refused one (ENOBUFS or ENOMEM
+// under memory pressure) keeps its verdicts and those after it for the next flush, and counts.
 void nfq_socket::flush() {
   if (out_.empty() || !nl_) return;
-  // The kernel handles a netlink request synchronously, so a send either takes them all or fails.
-  if (mnl_socket_sendto(nl_, out_.data(), out_.size()) < 0) {
-    stats_.send_errors++;
-    stats_.last_error = errno;
+  size_t sent = 0;
+  while (sent < out_.size()) {
+    size_t end = sent;
+    while (end < out_.size()) {
+      size_t len = MNL_ALIGN(reinterpret_cast<const nlmsghdr*>(out_.data() + end)->nlmsg_len);
+      if (end > sent && end + len - sent > send_limit_) break;
+      end += len;
+    }
+    if (mnl_socket_sendto(nl_, out_.data() + sent, end - sent) < 0) {
+      stats_.send_errors++;
+      stats_.last_error = errno;
+      break;
+    }
+    sent = end;
   }
-  out_.clear();
+  out_.erase(out_.begin(), out_.begin() + static_cast<ptrdiff_t>(sent));
 }

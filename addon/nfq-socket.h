@@ -92,9 +92,12 @@ class nfq_socket {
   // Accepts packets()[index] of the batch being handled now, with a new mark and/or a replacement.
   void accept_in_batch(size_t index, bool mark_set, uint32_t mark, const uint8_t* data, size_t len);
   // Lets new packets pass the queue untouched (fail-open at length 0), accepts every held packet
-  // and every one waiting to be read, then unbinds: closing loses no packet.
-  void shutdown();
-  // Sends the verdicts gathered so far (a datagram per half MiB, see kFlushAt).
+  // and every one waiting to be read, then unbinds: closing loses no packet. Bounded in time: 0,
+  // or the first failure as -errno (-ETIMEDOUT: the kernel never acknowledged) with its step in
+  // *step; the steps after a failure are still tried.
+  int shutdown(const char** step);
+  // Sends the verdicts gathered so far (datagrams of at most 1 MiB, less if the send buffer is
+  // smaller); what the kernel refuses stays gathered for the next flush.
   void flush();
 
   nfq_stats stats() const {
@@ -114,12 +117,20 @@ class nfq_socket {
     uint32_t accepts;
   };
 
+  // A configuration request waiting for its acknowledgement: sequence numbers from first_seq on
+  // (it may be sent again), the errno a repeat answers when the first took, the result (1: none yet).
+  struct ack_wait {
+    uint32_t first_seq;
+    int repeat_ok;
+    int result;
+  };
+
   int configure(uint16_t queue, const char** step);
-  int request(void* buf, const char** step, const char* what);
+  int request(void* buf, const char** step, const char* what, int repeat_ok);
   void release_held();
   void send_verdict(uint16_t queue, uint32_t id, uint8_t code, bool mark_set, uint32_t mark, const uint8_t* data,
                     size_t len);
-  void read_messages(uint8_t* base, int len, uint32_t ack_seq, int* ack);
+  void read_messages(uint8_t* base, int len, ack_wait* ack);
   void accept_received();
   void append_verdict(uint16_t queue, uint32_t id, uint32_t verdict, bool mark_set, uint32_t mark, const uint8_t* data,
                       size_t len);
@@ -137,6 +148,7 @@ class nfq_socket {
   std::vector<struct iovec> iovs_;
   std::vector<nfq_packet> packets_;
   std::vector<uint8_t> out_;
+  size_t send_limit_ = 1u << 20;   // bytes per verdict datagram
   std::unordered_set<uint64_t> held_;   // queue << 32 | id
   std::vector<uint32_t> held_in_;       // held packets per queue of the range
   std::vector<accept_run> runs_;        // per queue of the range, scratch for settle()

@@ -73,7 +73,8 @@ nfq_wrap::nfq_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<nfq_wrap>(
   const char* step = "";
   uint16_t at = 0;
   if (int rc = p->sock.open(static_cast<uint16_t>(first), static_cast<uint16_t>(last), &step, &at)) {
-    p->sock.shutdown();   // lets go of the queues of the range already bound, losing no packet
+    const char* ignored;
+    p->sock.shutdown(&ignored);   // lets go of the queues of the range already bound, losing no packet
     Napi::Error err = sys_error(env, -rc, step);
     err.Set("queue", Napi::Number::New(env, at));
     throw err;
@@ -94,7 +95,8 @@ nfq_wrap::nfq_wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<nfq_wrap>(
 }
 
 nfq_wrap::~nfq_wrap() {
-  if (p_) shut();
+  const char* step;
+  if (p_) shut(&step);
 }
 
 nfq_socket& nfq_wrap::live(Napi::Env env) {
@@ -102,8 +104,14 @@ nfq_socket& nfq_wrap::live(Napi::Env env) {
   return p_->sock;
 }
 
-void nfq_wrap::on_readable(uv_poll_t* h, int, int) {
-  static_cast<poller*>(h->data)->owner->drain();
+// A socket error (ENOBUFS: the kernel dropped messages for us) shows as POLLERR, on which libuv
+// stops the handle and passes UV_EBADF: the next receive reports and clears the error, and polling
+// starts again. Without the restart the queue would stop reading for good, and a process with
+// nothing else to wait for would exit.
+void nfq_wrap::on_readable(uv_poll_t* h, int status, int) {
+  poller* p = static_cast<poller*>(h->data);
+  p->owner->drain();
+  if (status < 0 && p->owner->p_ == p) uv_poll_start(h, UV_READABLE, on_readable);
 }
 
 void nfq_wrap::drain() {
@@ -133,15 +141,17 @@ void nfq_wrap::deliver(Napi::Env env, int count) {
   area.Detach();   // views kept past the batch read nothing rather than the next batch's bytes
   sock.settle(codes, fallback_);
   sock.flush();
-  if (close_after_batch_) shut();
+  const char* step;
+  if (close_after_batch_) shut(&step);
   if (!failure.IsEmpty()) napi_fatal_exception(env, failure);
 }
 
-void nfq_wrap::shut() {
-  p_->sock.shutdown();
+int nfq_wrap::shut(const char** step) {
+  int rc = p_->sock.shutdown(step);
   uv_poll_stop(&p_->poll);
   uv_close(reinterpret_cast<uv_handle_t*>(&p_->poll), [](uv_handle_t* h) { delete static_cast<poller*>(h->data); });
   p_ = nullptr;
+  return rc;
 }
 
 // verdict(ref, code, mark (-1: keep), packet?) -- the verdict of a held packet, named by its ref
@@ -228,15 +238,22 @@ Napi::Value nfq_wrap::stats(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// close(): accepts what is still held, then unbinds; during a batch, right after it.
-void nfq_wrap::close(const Napi::CallbackInfo&) {
-  if (!p_ || close_after_batch_) return;
+// close(): accepts what is still held, then unbinds; during a batch, right after it. Returns null,
+// or the error of the first step the kernel failed or never acknowledged (every step is still
+// tried, each for at most 2 s; closing the socket then unbinds what is left, dropping its packets).
+// A close during a batch returns null: its steps run once the batch is settled.
+Napi::Value nfq_wrap::close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!p_ || close_after_batch_) return env.Null();
+  int rc = 0;
+  const char* step = "";
   if (in_batch_) {
     close_after_batch_ = true;
   } else {
-    shut();
+    rc = shut(&step);
   }
   Unref();
+  return rc ? sys_error(env, -rc, step).Value() : env.Null();
 }
 
 Napi::Value nfq_wrap::meta(const Napi::CallbackInfo&) { return meta_.Value(); }

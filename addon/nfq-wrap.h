@@ -27,13 +27,14 @@ class nfq_wrap : public Napi::ObjectWrap<nfq_wrap> {
   static void on_readable(uv_poll_t* h, int status, int events);
   void drain();
   void deliver(Napi::Env env, int count);
-  void shut();
+  // Lets go of the queue (nfq_socket::shutdown) and the poll handle: 0 or -errno, step in *step.
+  int shut(const char** step);
 
   Napi::Value verdict(const Napi::CallbackInfo& info);
   Napi::Value accept_in_batch(const Napi::CallbackInfo& info);
   void flush(const Napi::CallbackInfo& info);
   Napi::Value stats(const Napi::CallbackInfo& info);
-  void close(const Napi::CallbackInfo& info);
+  Napi::Value close(const Napi::CallbackInfo& info);
   Napi::Value meta(const Napi::CallbackInfo& info);
   Napi::Value codes(const Napi::CallbackInfo& info);
 

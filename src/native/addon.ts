@@ -126,8 +126,9 @@ export interface NativePacketQueue {
   acceptInBatch(index: number, mark: number, packet?: Uint8Array): void;
   flush(): void;
   stats(): QueueStats;
-  /** Accepts what is held or waiting, then unbinds. */
-  close(): void;
+  /** Accepts what is held or waiting, then unbinds; null, or the error of the first step that
+   *  failed or went unacknowledged (code ETIMEDOUT; all steps are still tried, each bounded). */
+  close(): (Error & { code: string; syscall: string }) | null;
 }
 
 /** A raw socket of one family sending whole IP packets, header included (see addon/raw-socket.h). */

@@ -100,10 +100,13 @@ export class PacketQueue {
     return { ...this.#live().stats(), handlerErrors: this.#handlerErrors, kernel };
   }
 
-  /** Accepts everything still held or waiting, then unbinds (the kernel would drop them otherwise). */
-  close(): void {
-    this.#native?.close();
+  /** Accepts everything still held or waiting, then unbinds (the kernel would drop them otherwise).
+   *  Bounded in time. null, or an error naming the first step the kernel failed or never
+   *  acknowledged (code ETIMEDOUT): then packets still queued may have been dropped. */
+  close(): Error | null {
+    const failure = this.#native?.close() ?? null;
     this.#native = null;
+    return failure === null ? null : new Error(`closing ${describeQueues(this.range)}: ${failure.message}; packets still queued may have been dropped`);
   }
 
   get closed(): boolean {

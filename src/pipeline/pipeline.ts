@@ -110,6 +110,7 @@ export class Pipeline {
     if (this.#closed) return;
     this.#closed = true;
     for (const s of this.stages) s.close();
-    this.queue.close();
+    const failure = this.queue.close();
+    if (failure) this.#logger.error(`packet pipeline: ${failure.message}`);
   }
 }

@@ -122,8 +122,8 @@ let handlerErrors = 0;
 const queue = new PacketQueue({ queue: 0, ...options, onHandlerError: () => handlerErrors++ }, handler);
 process.on('SIGTERM', () => {
   const stats = queue.stats();
-  queue.close();
-  process.stdout.write(`stats ${JSON.stringify({ ...stats, ...extra, handlerErrorsSeen: handlerErrors })}\n`);
+  const closeError = queue.close()?.message ?? null;
+  process.stdout.write(`stats ${JSON.stringify({ ...stats, ...extra, handlerErrorsSeen: handlerErrors, closeError })}\n`);
   process.exit(0);
 });
 process.stdout.write('ready\n');
