@@ -125,8 +125,11 @@ class engine {
   void reject(uint64_t id, int fd, const endpoint& client, const endpoint& target,
               close_reason r, int err, leg_side leg);
   void on_connected(conn* c);
+  void on_ready(conn* c, leg_side side, uint32_t events);
   void pump(conn* c);
   int pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool* starved);
+  void leg_failed(conn* c, leg_side side, int err);
+  void salvage(conn* c);
   void finish(conn* c, close_reason r, int err, leg_side side);
   bool is_own_listener(const endpoint& target) const;
   void unlink(conn* c);
