@@ -114,7 +114,7 @@ struct conn {
 };
 
 engine::engine(uv_loop_t* loop, engine_sink* sink, const engine_config& cfg)
-    : loop_(loop), sink_(sink), cfg_(cfg), pipes_(cfg.buffer_size) {}
+    : loop_(loop), sink_(sink), cfg_(cfg), pipes_(cfg.buffer_size, cfg.pipe_keep_bytes) {}
 
 engine::~engine() {
   if (epfd_ != -1) ::close(epfd_);
@@ -141,7 +141,8 @@ int engine::start() {
 }
 
 void engine::configure(const engine_config& cfg) {
-  if (cfg.buffer_size != cfg_.buffer_size) pipes_.set_size(cfg.buffer_size);
+  if (cfg.buffer_size != cfg_.buffer_size || cfg.pipe_keep_bytes != cfg_.pipe_keep_bytes)
+    pipes_.configure(cfg.buffer_size, cfg.pipe_keep_bytes);
   cfg_ = cfg;
 }
 
@@ -189,6 +190,8 @@ engine_stats engine::stats() const {
   s.listeners = static_cast<uint32_t>(listeners_.size());
   s.pipes_in_use = pipes_.in_use();
   s.pipes_idle = pipes_.idle();
+  s.pipe_bytes_in_use = pipes_.bytes_in_use();
+  s.pipe_bytes_idle = pipes_.bytes_idle();
   s.pipes_undersized = pipes_.undersized();
   return s;
 }

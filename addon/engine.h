@@ -38,6 +38,7 @@ struct engine_config {
   outbound_options out;
   leg_options client_leg;
   uint32_t buffer_size = 1 << 20;   // bytes in flight per direction
+  uint32_t pipe_keep_bytes = 16 << 20;   // pipe capacity kept idle for reuse
   uint32_t max_connections = 0;     // 0: no limit
   uint32_t connect_timeout_ms = 10000;
   uint32_t idle_timeout_ms = 0;     // 0: none
@@ -78,6 +79,7 @@ struct engine_stats {
   uint64_t fd_exhausted = 0;               // accepts shed because no fd was left
   uint32_t active = 0, connecting = 0, listeners = 0;
   size_t pipes_in_use = 0, pipes_idle = 0;
+  uint64_t pipe_bytes_in_use = 0, pipe_bytes_idle = 0;   // capacity, what the pipe quota counts
   uint64_t pipes_undersized = 0;
 };
 
