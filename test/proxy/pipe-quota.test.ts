@@ -12,7 +12,11 @@ const IPERF_PORT = 7201;
 const env = await proxyLab(t, 'pipes', 21);
 const { lab } = env;
 await runChecked('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER]);
-t.teardown(() => run('userdel', [USER]).then(() => undefined));
+// userdel refuses while a process of the user runs: the lab's go first.
+t.teardown(async () => {
+  await lab.destroy();
+  await run('userdel', [USER]);
+});
 // Reads each connection only a second after it opened: meanwhile the proxy holds a full pipe for it.
 const lateReader = lab.spawn('server', process.execPath, ['--input-type=module', '-e', `
   import net from 'node:net';
