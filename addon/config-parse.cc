@@ -48,6 +48,7 @@ engine_config config_parse(const Napi::Object& o) {
   cfg.out.leg = leg(o, "serverLeg");
   cfg.client_leg = leg(o, "clientLeg");
   cfg.buffer_size = u32(o, "bufferSize");
+  cfg.pipe_keep_bytes = u32(o, "pipeKeepBytes");
   cfg.max_connections = u32(o, "maxConnections");
   cfg.connect_timeout_ms = u32(o, "connectTimeoutMs");
   cfg.idle_timeout_ms = u32(o, "idleTimeoutMs");

@@ -119,6 +119,8 @@ Napi::Value engine_wrap::stats(const Napi::CallbackInfo& info) {
   o.Set("fdExhausted", Napi::Number::New(env, static_cast<double>(s.fd_exhausted)));
   o.Set("pipesInUse", Napi::Number::New(env, static_cast<double>(s.pipes_in_use)));
   o.Set("pipesIdle", Napi::Number::New(env, static_cast<double>(s.pipes_idle)));
+  o.Set("pipeBytesInUse", Napi::Number::New(env, static_cast<double>(s.pipe_bytes_in_use)));
+  o.Set("pipeBytesIdle", Napi::Number::New(env, static_cast<double>(s.pipe_bytes_idle)));
   o.Set("pipesUndersized", Napi::Number::New(env, static_cast<double>(s.pipes_undersized)));
   return o;
 }

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +18,9 @@ constexpr int kEpollBatch = 256;
 constexpr uint64_t kPumpBudget = 4u << 20;   // bytes per direction per turn before yielding
 constexpr uint64_t kTickMs = 50;
 constexpr uint64_t kStarveMs = 1000;   // how long a connection may wait for a pipe
+// After a leg dies, how long what it had sent (already acknowledged by us) may take to reach the
+// other peer before that one is reset as well.
+constexpr uint64_t kSalvageMs = 5000;
 
 // epoll user data: the object's address with the kind in the low bits.
 enum tag : uintptr_t { TAG_CLIENT = 0, TAG_SERVER = 1, TAG_LISTENER = 2, TAG_MASK = 3 };
@@ -53,6 +58,18 @@ close_reason leg_failure_reason(int err, leg_side side) {
 
 uint64_t now_us() { return uv_hrtime() / 1000; }
 
+int socket_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ? errno : err;
+}
+
+// Bytes written to the socket that its peer has not acknowledged yet (a FIN counts as one).
+int unacked(int fd) {
+  int n = 0;
+  return ioctl(fd, SIOCOUTQ, &n) == -1 ? 0 : n;
+}
+
 }  // namespace
 
 const char* close_reason_name(close_reason r) {
@@ -85,6 +102,9 @@ struct conn {
   uint8_t cready = 0, sready = 0;
   retry_list retry = RETRY_NONE;
   uint64_t starved_since_ms = 0;   // waiting for a pipe since (0: not waiting)
+  leg_side dead = LEG_NONE;        // the leg that failed; the other still gets what it sent
+  int dead_err = 0;
+  uint64_t salvage_until_ms = 0;
   relay_dir c2s, s2c;
   endpoint client, target;
   uint64_t start_us;
@@ -94,7 +114,7 @@ struct conn {
 };
 
 engine::engine(uv_loop_t* loop, engine_sink* sink, const engine_config& cfg)
-    : loop_(loop), sink_(sink), cfg_(cfg), pipes_(cfg.buffer_size) {}
+    : loop_(loop), sink_(sink), cfg_(cfg), pipes_(cfg.buffer_size, cfg.pipe_keep_bytes) {}
 
 engine::~engine() {
   if (epfd_ != -1) ::close(epfd_);
@@ -121,7 +141,8 @@ int engine::start() {
 }
 
 void engine::configure(const engine_config& cfg) {
-  if (cfg.buffer_size != cfg_.buffer_size) pipes_.set_size(cfg.buffer_size);
+  if (cfg.buffer_size != cfg_.buffer_size || cfg.pipe_keep_bytes != cfg_.pipe_keep_bytes)
+    pipes_.configure(cfg.buffer_size, cfg.pipe_keep_bytes);
   cfg_ = cfg;
 }
 
@@ -169,6 +190,8 @@ engine_stats engine::stats() const {
   s.listeners = static_cast<uint32_t>(listeners_.size());
   s.pipes_in_use = pipes_.in_use();
   s.pipes_idle = pipes_.idle();
+  s.pipe_bytes_in_use = pipes_.bytes_in_use();
+  s.pipe_bytes_idle = pipes_.bytes_idle();
   s.pipes_undersized = pipes_.undersized();
   return s;
 }
@@ -236,7 +259,7 @@ void engine::poll_batch() {
     if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) bits |= WR;
     if (kind == TAG_CLIENT) c->cready |= bits;
     else c->sready |= bits;
-    if (c->state == RELAYING) pump(c);
+    if (c->state == RELAYING) on_ready(c, kind == TAG_CLIENT ? LEG_CLIENT : LEG_SERVER, ev);
     else if (kind == TAG_SERVER && (bits & WR)) on_connected(c);
   }
 }
@@ -363,9 +386,7 @@ void engine::start_conn(int cfd, endpoint client) {
 }
 
 void engine::on_connected(conn* c) {
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) err = errno;
+  int err = socket_error(c->sfd);
   if (err == EINPROGRESS || err == EALREADY) return;
   if (err) return finish(c, connect_failure_reason(err), err, LEG_SERVER);
 
@@ -392,10 +413,20 @@ void engine::on_connected(conn* c) {
 
 // ---- relay ----
 
+// A socket error is read as soon as epoll reports it: a leg reset after its direction finished
+// (request and FIN, then RST) would otherwise go unseen for as long as the other peer is silent.
+void engine::on_ready(conn* c, leg_side side, uint32_t events) {
+  if (side != c->dead && (events & (EPOLLERR | EPOLLHUP))) {
+    if (int err = socket_error(side == LEG_CLIENT ? c->cfd : c->sfd)) return leg_failed(c, side, err);
+  }
+  pump(c);
+}
+
 // Moves bytes of one direction until the source is empty, the destination is full, or the
 // turn's budget is spent. Returns 0 with the bytes delivered in <*moved>, or an errno with
 // <*failed> naming the leg whose socket failed (LEG_NONE: a local shortage such as EMFILE).
-// Sets <*starved> when bytes wait but no pipe could be made for them.
+// Sets <*starved> when bytes wait but no pipe could be made for them. A dead source's reads end
+// with its queue (its error was taken already), and its end is no FIN: the other peer gets a reset.
 int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool* starved) {
   relay_dir& d = c2s ? c->c2s : c->s2c;
   int src = c2s ? c->cfd : c->sfd;
@@ -404,6 +435,7 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool*
   uint8_t& dst_ready = c2s ? c->sready : c->cready;
   leg_side src_leg = c2s ? LEG_CLIENT : LEG_SERVER;
   leg_side dst_leg = c2s ? LEG_SERVER : LEG_CLIENT;
+  uint64_t& counter = c2s ? stats_.c2s_bytes : stats_.s2c_bytes;
   uint64_t& total = *moved;
   total = 0;
   *failed = LEG_NONE;
@@ -425,7 +457,7 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool*
         if (n > 0) {
           d.pending += static_cast<uint32_t>(n);
           progress = true;
-        } else if (n == 0) {
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR && c->dead == src_leg)) {
           d.src_eof = true;
           progress = true;
         } else if (errno == EAGAIN) {
@@ -446,6 +478,7 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool*
         d.pending -= static_cast<uint32_t>(n);
         d.bytes += static_cast<uint64_t>(n);
         total += static_cast<uint64_t>(n);
+        counter += static_cast<uint64_t>(n);
         progress = true;
       } else if (n == -1 && errno == EAGAIN) {
         dst_ready &= ~WR;
@@ -458,7 +491,7 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool*
       pipes_.put(d.pipe, true);
       d.pipe = nullptr;
     }
-    if (d.src_eof && d.pending == 0 && !d.dst_shut) {
+    if (d.src_eof && d.pending == 0 && !d.dst_shut && c->dead != src_leg) {
       shutdown(dst, SHUT_WR);
       d.dst_shut = true;
     }
@@ -468,14 +501,13 @@ int engine::pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool*
 }
 
 void engine::pump(conn* c) {
+  if (c->dead) return salvage(c);
   uint64_t c2s = 0, s2c = 0;
   leg_side failed = LEG_NONE;
   bool starved = false;
   int err = pump_dir(c, true, &c2s, &failed, &starved);
   if (!err) err = pump_dir(c, false, &s2c, &failed, &starved);
-  stats_.c2s_bytes += c2s;
-  stats_.s2c_bytes += s2c;
-  if (err) return finish(c, failed ? leg_failure_reason(err, failed) : TI_CR_ERROR, err, failed);
+  if (err) return leg_failed(c, failed, err);
   if (c2s | s2c) c->active_ms = uv_now(loop_);
   if (c->c2s.done() && c->s2c.done()) return finish(c, TI_CR_EOF, 0, LEG_NONE);
   if (starved) {
@@ -488,6 +520,39 @@ void engine::pump(conn* c) {
   }
   c->starved_since_ms = 0;
   if (c2s >= kPumpBudget || s2c >= kPumpBudget) retry_later(c, RETRY_READY);
+}
+
+// A peer's reset ends its leg, but what it sent before is ours to deliver: it was acknowledged
+// to it, and without the proxy the other peer would have received it before the reset. So the
+// dead leg's receive queue and the pipe go on to the other peer, which is reset once it has
+// acknowledged them (or after kSalvageMs). Bytes towards the dead leg have nowhere to go.
+void engine::leg_failed(conn* c, leg_side side, int err) {
+  if (side == LEG_NONE) return finish(c, TI_CR_ERROR, err, LEG_NONE);
+  if (c->dead) return finish(c, leg_failure_reason(c->dead_err, c->dead), c->dead_err, c->dead);
+  if (leg_failure_reason(err, side) == TI_CR_ERROR) return finish(c, TI_CR_ERROR, err, side);
+  c->dead = side;
+  c->dead_err = err;
+  c->salvage_until_ms = uv_now(loop_) + kSalvageMs;
+  relay_dir& lost = side == LEG_CLIENT ? c->s2c : c->c2s;
+  if (lost.pipe) pipes_.put(lost.pipe, false);
+  lost.pipe = nullptr;
+  lost.pending = 0;
+  (side == LEG_CLIENT ? c->cready : c->sready) |= RD;
+  salvage(c);
+}
+
+void engine::salvage(conn* c) {
+  bool c2s = c->dead == LEG_CLIENT;
+  const relay_dir& d = c2s ? c->c2s : c->s2c;
+  uint64_t moved = 0;
+  leg_side failed = LEG_NONE;
+  bool starved = false;
+  int err = pump_dir(c, c2s, &moved, &failed, &starved);
+  close_reason r = leg_failure_reason(c->dead_err, c->dead);
+  if (err) return finish(c, r, c->dead_err, c->dead);
+  bool delivered = d.src_eof && d.pending == 0 && unacked(c2s ? c->sfd : c->cfd) == 0;
+  if (delivered || uv_now(loop_) >= c->salvage_until_ms) return finish(c, r, c->dead_err, c->dead);
+  retry_later(c, moved >= kPumpBudget ? RETRY_READY : RETRY_PARKED);
 }
 
 void engine::unlink(conn* c) {

@@ -38,6 +38,7 @@ struct engine_config {
   outbound_options out;
   leg_options client_leg;
   uint32_t buffer_size = 1 << 20;   // bytes in flight per direction
+  uint32_t pipe_keep_bytes = 16 << 20;   // pipe capacity kept idle for reuse
   uint32_t max_connections = 0;     // 0: no limit
   uint32_t connect_timeout_ms = 10000;
   uint32_t idle_timeout_ms = 0;     // 0: none
@@ -78,6 +79,7 @@ struct engine_stats {
   uint64_t fd_exhausted = 0;               // accepts shed because no fd was left
   uint32_t active = 0, connecting = 0, listeners = 0;
   size_t pipes_in_use = 0, pipes_idle = 0;
+  uint64_t pipe_bytes_in_use = 0, pipe_bytes_idle = 0;   // capacity, what the pipe quota counts
   uint64_t pipes_undersized = 0;
 };
 
@@ -125,8 +127,11 @@ class engine {
   void reject(uint64_t id, int fd, const endpoint& client, const endpoint& target,
               close_reason r, int err, leg_side leg);
   void on_connected(conn* c);
+  void on_ready(conn* c, leg_side side, uint32_t events);
   void pump(conn* c);
   int pump_dir(conn* c, bool c2s, uint64_t* moved, leg_side* failed, bool* starved);
+  void leg_failed(conn* c, leg_side side, int err);
+  void salvage(conn* c);
   void finish(conn* c, close_reason r, int err, leg_side side);
   bool is_own_listener(const endpoint& target) const;
   void unlink(conn* c);

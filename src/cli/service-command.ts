@@ -2,7 +2,9 @@
 // packet stages as they arrive) run on one host in one process, or under a --workers supervisor.
 import yargs from 'yargs';
 import { loadServiceOptions, type ServiceOptions } from '../config/load-options.js';
-import { DEFAULT_CONFIG_FILE, SERVICE_OPTIONS } from '../config/option-table.js';
+import { DEFAULT_CONFIG_FILE, SERVICE_OPTIONS, type OptionDef } from '../config/option-table.js';
+import { derivedMaxConnections, pipeBudget } from '../config/resource-budget.js';
+import { readSystemLimits } from '../config/system-limits.js';
 import { UsageError } from '../errors.js';
 import type { Component } from '../host/component.js';
 import { runHost } from '../host/run-host.js';
@@ -23,8 +25,15 @@ function tidy(message: string): string {
   return `Unknown argument${kept.length > 1 ? 's' : ''}: ${kept.join(', ')}`;
 }
 
+/** The table, with what 'auto' comes to on this host in the help of max-connections. */
+function helpOptions(): OptionDef[] {
+  const limits = readSystemLimits();
+  const here = derivedMaxConnections(limits, pipeBudget(1 << 20, 1, limits));
+  return SERVICE_OPTIONS.map((d) => (d.key === 'max-connections' ? { ...d, describe: `${d.describe} (auto here ${here} with the default buffer-size and one worker)` } : d));
+}
+
 function parse(argv: string[]) {
-  return defineOptions(yargs(argv).version(false), SERVICE_OPTIONS)
+  return defineOptions(yargs(argv).version(false), helpOptions())
     .option('config', { type: 'string', describe: `configuration file (default ${DEFAULT_CONFIG_FILE} when present)`, requiresArg: true })
     .option('version', { alias: 'V', type: 'boolean', describe: 'print the version and exit' })
     .scriptName('tcp-intercept')

@@ -3,6 +3,7 @@ import { CONFIG_VAR, mergeSources, readConfigFile, type OptionValue } from './so
 import { ALL_OPTIONS, DEFAULT_CONFIG_FILE, SERVICE_OPTIONS, type OptionDef } from './option-table.js';
 import { buildHostOptions, type HostOptions } from './host-options.js';
 import { buildProxyOptions, type ProxyOptions, type SystemProbes } from './proxy-options.js';
+import { readSystemLimits, type SystemLimits } from './system-limits.js';
 import { Values } from './values.js';
 import { optionError } from '../errors.js';
 
@@ -41,10 +42,11 @@ export function loadServiceOptions(
   configFile: string | null,
   env: NodeJS.ProcessEnv,
   probes: SystemProbes,
+  limits: SystemLimits = readSystemLimits(),
 ): { options: ServiceOptions; file: string | null } {
   const { values, file } = loadValues(SERVICE_OPTIONS, cli, configFile, env, true);
   const host = buildHostOptions(values);
-  const proxy = buildProxyOptions(values, host.log.level, probes);
+  const proxy = buildProxyOptions(values, host.log.level, probes, { workers: host.workers, limits });
   if (proxy === null) throw optionError(values.what('bind-listen'), 'no listen address and no packet component configured: nothing to run');
   return { options: { host, proxy }, file };
 }

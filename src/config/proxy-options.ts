@@ -6,12 +6,22 @@ import { optionError } from '../errors.js';
 import { parseEndpoint, parseLocalAddress, type Endpoint } from './address.js';
 import { checkCongestionControl } from './congestion.js';
 import { byteSize } from './numbers.js';
+import { derivedMaxConnections, pipeBudget, type PipeBudget } from './resource-budget.js';
+import type { SystemLimits } from './system-limits.js';
 import type { Values } from './values.js';
 
 export interface ProxyOptions {
   listen: Endpoint[];
   backlog: number;
   engine: EngineConfig;
+  /** what the host's limits changed in the options, for a warning at startup */
+  notes: string[];
+}
+
+/** What the options are derived from besides the values: the host's limits, per process. */
+export interface ProxyHost {
+  workers: number;
+  limits: SystemLimits;
 }
 
 export interface SystemProbes {
@@ -27,9 +37,8 @@ function leg(v: Values, ccKey: 'cc-client' | 'cc-server', probes: SystemProbes):
   const keepInterval = v.optionalWhole('keepalive-interval', 1, 32767);
   const keepCount = v.optionalWhole('keepalive-count', 1, 127);
   const keepalive = v.bool('keepalive');
-  if ((keepIdle || keepInterval || keepCount) && !keepalive) {
-    throw optionError(v.what(keepIdle ? 'keepalive-idle' : keepInterval ? 'keepalive-interval' : 'keepalive-count'), 'needs -k/--keepalive');
-  }
+  const timing = ['keepalive-idle', 'keepalive-interval', 'keepalive-count'].find((k) => v.given(k));
+  if (timing && !keepalive) throw optionError(v.what(timing), 'needs -k/--keepalive');
   return { cc: cc ?? '', nodelay: v.bool('tcp-nodelay'), keepalive, keepIdle, keepInterval, keepCount };
 }
 
@@ -54,8 +63,12 @@ function listenAddresses(v: Values): Endpoint[] {
   return listen;
 }
 
+function maxConnections(v: Values, limits: SystemLimits, pipes: PipeBudget): number {
+  return v.str('max-connections') === 'auto' ? derivedMaxConnections(limits, pipes) : v.whole('max-connections', 0, 0xffffffff);
+}
+
 /** The proxy's options, or null when no listen address is given (packet components only). */
-export function buildProxyOptions(v: Values, logLevel: string, probes: SystemProbes): ProxyOptions | null {
+export function buildProxyOptions(v: Values, logLevel: string, probes: SystemProbes, host: ProxyHost): ProxyOptions | null {
   const listen = listenAddresses(v);
   if (listen.length === 0) return null;
   const mptcp = v.bool('mptcp');
@@ -63,17 +76,20 @@ export function buildProxyOptions(v: Values, logLevel: string, probes: SystemPro
     const err = probes.probeMptcp();
     if (err !== null) throw optionError(v.what('mptcp'), `this kernel cannot create MPTCP sockets (${err}; check net.mptcp.enabled)`);
   }
+  const pipes = pipeBudget(byteSize(v.str('buffer-size'), v.what('buffer-size'), 4096, 256 << 20), host.workers, host.limits);
   return {
     listen,
     backlog: v.whole('backlog', 1, 1 << 20),
+    notes: pipes.notes,
     engine: {
       ...bindOutgoing(v),
       mark: v.whole('mark', 0, 0xffffffff),
       mptcp,
       clientLeg: leg(v, 'cc-client', probes),
       serverLeg: leg(v, 'cc-server', probes),
-      bufferSize: byteSize(v.str('buffer-size'), v.what('buffer-size'), 4096, 256 << 20),
-      maxConnections: v.whole('max-connections', 0, 0xffffffff),
+      bufferSize: pipes.bufferSize,
+      pipeKeepBytes: pipes.keepBytes,
+      maxConnections: maxConnections(v, host.limits, pipes),
       connectTimeoutMs: v.whole('connect-timeout', 1, 3_600_000),
       idleTimeoutMs: v.whole('idle-timeout', 0, 31 * 86400) * 1000,
       inspect: logLevel === 'debug',

@@ -15,6 +15,11 @@ export class Values {
     return this.opts.has(key);
   }
 
+  /** Set by the user (command line, environment or file), not by its default. */
+  given(key: string): boolean {
+    return (this.opts.get(key)?.source ?? 'default') !== 'default';
+  }
+
   str(key: string): string | undefined {
     const v = this.opts.get(key)?.value;
     return v === undefined ? undefined : String(v);

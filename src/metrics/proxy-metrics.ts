@@ -74,6 +74,18 @@ export class ProxyMetrics {
         this.labels('idle').set(s?.pipesIdle ?? 0);
       },
     });
+    new Gauge({
+      name: 'tcp_intercept_pipe_bytes', help: "Capacity of the splice pipes in use and idle: what the user's pipe quota (fs.pipe-user-pages-soft) counts.", labelNames: ['state'], registers,
+      collect() {
+        const s = stats();
+        this.labels('in_use').set(s?.pipeBytesInUse ?? 0);
+        this.labels('idle').set(s?.pipeBytesIdle ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tcp_intercept_pipes_undersized_total', help: 'Pipes lent out smaller than buffer-size: the pipe quota refused the size.', registers,
+      collect() { this.reset(); this.inc(stats()?.pipesUndersized ?? 0); },
+    });
     new Counter({
       name: 'tcp_intercept_fd_exhaustion_total', help: 'Connections reset at accept because no file descriptor was left.', registers,
       collect() { this.reset(); this.inc(stats()?.fdExhausted ?? 0); },

@@ -23,6 +23,7 @@ export interface EngineConfig {
   clientLeg: LegConfig;
   serverLeg: LegConfig;
   bufferSize: number;
+  pipeKeepBytes: number;   // idle pipe capacity kept for reuse
   maxConnections: number;  // 0 = no limit
   connectTimeoutMs: number;
   idleTimeoutMs: number;   // 0 = none
@@ -78,6 +79,8 @@ export interface EngineStats {
   accepted: number; active: number; connecting: number; listeners: number;
   bytesClientToServer: number; bytesServerToClient: number;
   fdExhausted: number; pipesInUse: number; pipesIdle: number; pipesUndersized: number;
+  /** pipe capacity lent out and idle in the pool: what the user's pipe quota counts */
+  pipeBytesInUse: number; pipeBytesIdle: number;
 }
 
 export interface ListenOptions { backlog: number; reusePort: boolean; v6only: boolean }

@@ -5,6 +5,7 @@ import type { ProxyOptions } from '../config/proxy-options.js';
 import type { Component, HostContext, ReloadOutcome } from '../host/component.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Addon } from '../native/addon.js';
+import { watchUndersizedPipes } from './pipe-warning.js';
 import { Proxy } from './proxy.js';
 import { planProxyReload } from './reload-plan.js';
 
@@ -15,7 +16,9 @@ function settings(o: ProxyOptions): string {
   const e = o.engine;
   const bind = e.bindMode === 'fixed' ? (e.fixed4 ?? e.fixed6) : e.bindMode;
   const cc = `${e.clientLeg.cc || 'default'}/${e.serverLeg.cc || 'default'}`;
-  return `bind-outgoing=${bind} cc(client/server)=${cc} nodelay=${e.clientLeg.nodelay} keepalive=${e.clientLeg.keepalive} mptcp=${e.mptcp} buffer=${e.bufferSize}`;
+  const l = e.clientLeg;
+  const keepalive = l.keepalive ? `${l.keepIdle}/${l.keepInterval}/${l.keepCount}` : 'off';
+  return `bind-outgoing=${bind} cc(client/server)=${cc} nodelay=${l.nodelay} keepalive(idle/interval/count)=${keepalive} mptcp=${e.mptcp} buffer=${e.bufferSize} max-connections=${e.maxConnections || 'none'}`;
 }
 
 export class ProxyComponent implements Component<ProxyOptions> {
@@ -25,6 +28,7 @@ export class ProxyComponent implements Component<ProxyOptions> {
   #proxy: Proxy | null = null;
   #where = '';
   #sampler: NodeJS.Timeout | null = null;
+  #pipeWatch: NodeJS.Timeout | null = null;
 
   constructor(options: ProxyOptions, native: Addon) {
     this.#options = options;
@@ -39,6 +43,8 @@ export class ProxyComponent implements Component<ProxyOptions> {
     metrics.readStatsFrom(() => proxy.stats());
     this.#where = proxy.listen().map((b) => formatEndpoint(b.host, b.port)).join(', ');
     this.#sampler = setInterval(() => metrics.observe(proxy.sample(SAMPLE_EVERY_MS)), SAMPLE_EVERY_MS).unref();
+    this.#pipeWatch = watchUndersizedPipes(() => proxy.stats(), ctx.logger);
+    for (const note of this.#options.notes) ctx.logger.warn(note);
   }
 
   describe(): string {
@@ -61,8 +67,8 @@ export class ProxyComponent implements Component<ProxyOptions> {
   }
 
   close(): void {
-    if (this.#sampler) clearInterval(this.#sampler);
-    this.#sampler = null;
+    for (const timer of [this.#sampler, this.#pipeWatch]) if (timer) clearInterval(timer);
+    this.#sampler = this.#pipeWatch = null;
     this.#proxy?.close();
   }
 }

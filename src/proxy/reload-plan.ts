@@ -8,7 +8,7 @@ import type { ReloadOutcome } from '../host/component.js';
 const ENGINE_OPTION: Record<keyof EngineConfig, string> = {
   bindMode: 'bind-outgoing', fixed4: 'bind-outgoing', fixed6: 'bind-outgoing', mark: 'mark', mptcp: 'mptcp',
   clientLeg: 'cc/cc-client/tcp-nodelay/keepalive', serverLeg: 'cc/cc-server/tcp-nodelay/keepalive',
-  bufferSize: 'buffer-size', maxConnections: 'max-connections', connectTimeoutMs: 'connect-timeout',
+  bufferSize: 'buffer-size', pipeKeepBytes: 'buffer-size', maxConnections: 'max-connections', connectTimeoutMs: 'connect-timeout',
   idleTimeoutMs: 'idle-timeout', inspect: 'log-level',
 };
 

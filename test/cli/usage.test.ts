@@ -1,5 +1,6 @@
 // The command line contract: every mistake exits 64 with one line that says what is wrong.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 
@@ -29,7 +30,7 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['--connect-timeout', '0'], /--connect-timeout: '0' is not a whole number from 1/],
   [['--idle-timeout', 'soon'], /--idle-timeout: 'soon'/],
   [['--mark', '0x1ffffffff'], /--mark: '0x1ffffffff' is not a whole number from 0 to 4294967295/],
-  [['--keepalive-idle', '10'], /--keepalive-idle: needs -k\/--keepalive/],
+  [['--no-keepalive', '--keepalive-idle', '10'], /--keepalive-idle: needs -k\/--keepalive/],
   [['-k', '--keepalive-count', '1000'], /--keepalive-count: '1000'/],
   [['--log-level', 'loud'], /--log-level: 'loud' is not one of error, warn, info, debug/],
   [['--log-format', 'xml'], /--log-format: 'xml' is not one of text, json/],
@@ -66,6 +67,9 @@ t.test('--help lists every option of the contract', async (t) => {
   ]) {
     t.match(r.stdout, opt, `mentions ${opt.trim()}`);
   }
+  const fds = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'latin1'))?.[1]);
+  t.match(r.stdout.replace(/\s+/g, ' '), `here ${Math.floor((fds - 64 - 32) / 6)} `, 'the derived max-connections of this machine');
+  t.match(r.stdout.replace(/\s+/g, ' '), /--keepalive-idle .*\[default: "300"\]/, 'the keepalive default');
 });
 
 t.test('an unwritable log file stops startup with a clear error', async (t) => {

@@ -47,8 +47,8 @@ async function observe(p: ProxyLab, host: string, port: number, o: { send?: numb
 }
 
 /** The first close line for a connection to <port> logged after the first <since> close lines. */
-async function closeLine(p: ProxyLab, port: number, since: number): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 10_000;
+async function closeLine(p: ProxyLab, port: number, since: number, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const line = p.closeLogs().slice(since).find((l) => String(l.message).includes(`:${port} `));
     if (line) return line;
@@ -121,6 +121,30 @@ t.test('default limits', async (t) => {
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
     t.match(await closeLine(env, 5000, since), { message: /loop$/ });
   });
+});
+
+// A long-polling server that stays silent, and a client that sent its request and FIN and then
+// went away with a reset: the client leg's error must be seen although its direction is done.
+t.test('a client reset after its FIN closes both legs at once', async (t) => {
+  await env.startProxy();
+  const silent = lab.spawn('server', process.execPath, ['--input-type=module', '-e', `
+    import net from 'node:net';
+    net.createServer({ allowHalfOpen: true }, () => undefined).listen(7002, () => console.log('listening'));`]);
+  await silent.waitForOutput(/listening/);
+  const r = await nodeScript(lab, 'client', `
+    import net from 'node:net';
+    const s = net.connect({ port: 7002, host: '${lab.server.v4}', allowHalfOpen: true }, () => s.end('GET /poll'));
+    s.on('finish', () => setTimeout(() => { s.resetAndDestroy(); console.log('reset-sent'); }, 200));`);
+  t.equal(r.stdout.trim(), 'reset-sent', `the client sent its FIN, then a reset (${r.stderr})`);
+  const sent = Date.now();
+  const line = await closeLine(env, 7002, 0, 3000).catch(() => null);
+  const liveMs = Date.now() - sent;
+  t.match(line, { message: /client-reset$/ }, `logged as client-reset, ${liveMs} ms after the reset`);
+  t.ok(liveMs < 1000, `within 1 s (${liveMs} ms)`);
+  const left = await lab.run('router', 'ss', ['-Htan', '( sport = :7002 or dport = :7002 )']);
+  t.equal(left.trim(), '', 'no leg is left in the router');
+  silent.kill();
+  await env.stopProxy();
 });
 
 t.test('--idle-timeout resets a silent connection', async (t) => {

@@ -1,0 +1,40 @@
+// What the host allows this process, read from /proc: its open-file limit, and the pipe limits
+// of an unprivileged user (a process without CAP_SYS_RESOURCE or CAP_SYS_ADMIN).
+import { readFileSync } from 'node:fs';
+
+export interface SystemLimits {
+  /** RLIMIT_NOFILE (soft); null: unlimited or unknown */
+  openFiles: number | null;
+  /** fs.pipe-max-size, the largest pipe this process may make; null: none applies (privileged) */
+  pipeMaxBytes: number | null;
+  /** the user's pipe quota (fs.pipe-user-pages-soft, or -hard when lower); null: none applies */
+  pipeQuotaBytes: number | null;
+}
+
+const CAP_SYS_ADMIN = 21n;
+const CAP_SYS_RESOURCE = 24n;
+/** The kernel counts the quota in pages; every Linux this runs on has 4 KiB ones. */
+const PAGE = 4096;
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+const positive = (text: string): number | null => (Number(text.trim()) > 0 ? Number(text.trim()) : null);
+
+export function readSystemLimits(): SystemLimits {
+  const files = /^Max open files\s+(\d+)/m.exec(read('/proc/self/limits'));
+  const caps = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(read('/proc/self/status'))?.[1] ?? '0'}`);
+  const privileged = ((caps >> CAP_SYS_ADMIN) & 1n) === 1n || ((caps >> CAP_SYS_RESOURCE) & 1n) === 1n;
+  const quotaPages = [positive(read('/proc/sys/fs/pipe-user-pages-soft')), positive(read('/proc/sys/fs/pipe-user-pages-hard'))]
+    .filter((p): p is number => p !== null);
+  return {
+    openFiles: files ? Number(files[1]) : null,
+    pipeMaxBytes: privileged ? null : (positive(read('/proc/sys/fs/pipe-max-size')) ?? 1 << 20),
+    pipeQuotaBytes: privileged || quotaPages.length === 0 ? null : Math.min(...quotaPages) * PAGE,
+  };
+}
