@@ -125,12 +125,16 @@ Napi::Value engine_wrap::stats(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// sample(minAgeMs) -> records of type SAMPLE for connections relaying at least that long
+// sample(minAgeMs, slice, slices) -> records of type SAMPLE for connections relaying at least that
+// long, those whose id % slices == slice
 Napi::Value engine_wrap::sample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "usage: engine.sample(minAgeMs)");
+  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "usage: engine.sample(minAgeMs, slice, slices)");
+  uint32_t slice = info[1].As<Napi::Number>().Uint32Value(), slices = info[2].As<Napi::Number>().Uint32Value();
+  if (slices == 0 || slice >= slices) throw Napi::RangeError::New(env, "engine.sample: slice must be in 0..slices-1");
   std::vector<uint8_t> out;
-  for (const close_event& e : live(env)->sample(info[0].As<Napi::Number>().Int64Value()))
+  for (const close_event& e : live(env)->sample(info[0].As<Napi::Number>().Int64Value(), slice, slices))
     event_record::append_close(&out, e, true);
   return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
 }

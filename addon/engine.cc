@@ -580,11 +580,11 @@ close_event engine::snapshot(const conn* c) const {
   return e;
 }
 
-std::vector<close_event> engine::sample(uint64_t min_age_ms) const {
+std::vector<close_event> engine::sample(uint64_t min_age_ms, uint32_t slice, uint32_t slices) const {
   std::vector<close_event> out;
   uint64_t now = now_us();
   for (const conn* c = all_; c; c = c->next)
-    if (c->state == RELAYING && now - c->start_us >= min_age_ms * 1000) out.push_back(snapshot(c));
+    if (c->id % slices == slice && c->state == RELAYING && now - c->start_us >= min_age_ms * 1000) out.push_back(snapshot(c));
   return out;
 }
 

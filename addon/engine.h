@@ -104,7 +104,9 @@ class engine {
   void abort_all();
   // The figures so far of every connection relaying for at least <min_age_ms>, as close_events
   // of connections that are still open.
-  std::vector<close_event> sample(uint64_t min_age_ms) const;
+  // Connections relaying at least min_age_ms whose id % slices == slice (a share per call, so that
+  // TCP_INFO reads of many connections are spread over several turns of the loop).
+  std::vector<close_event> sample(uint64_t min_age_ms, uint32_t slice, uint32_t slices) const;
   // Aborts everything and releases the loop handles; the object deletes itself afterwards.
   void close();
   engine_stats stats() const;

@@ -93,7 +93,8 @@ export interface NativeEngine {
   abortAll(): Buffer;
   stats(): EngineStats;
   /** Figures so far of the connections relaying for at least <minAgeMs>: SAMPLE records. */
-  sample(minAgeMs: number): Buffer;
+  /** SAMPLE records of connections relaying at least minAgeMs whose id % slices == slice. */
+  sample(minAgeMs: number, slice: number, slices: number): Buffer;
   close(): Buffer;
 }
 

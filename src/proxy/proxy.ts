@@ -49,8 +49,8 @@ export class Proxy {
   }
 
   /** Figures so far of connections open for at least <minAgeMs> (SAMPLE records). */
-  sample(minAgeMs: number): EventBatch {
-    return new EventBatch(this.#closed ? Buffer.alloc(0) : this.#engine.sample(minAgeMs));
+  sample(minAgeMs: number, slice: number, slices: number): EventBatch {
+    return new EventBatch(this.#closed ? Buffer.alloc(0) : this.#engine.sample(minAgeMs, slice, slices));
   }
 
   /**
