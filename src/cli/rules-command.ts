@@ -18,7 +18,8 @@ function parse(argv: string[]) {
     .version(false)
     .option('backend', { type: 'string', describe: 'nft or iptables (default: nft when installed)', requiresArg: true })
     .option('port', { type: 'string', describe: "the proxy's listen port (default: from its configuration, else 5000)", requiresArg: true })
-    .option('interface', { alias: 'i', type: 'string', describe: 'intercept what arrives on IF only (repeatable; default: every interface)', requiresArg: true })
+    .option('interface', { alias: 'i', type: 'string', describe: 'intercept what arrives on IF only, the side of the clients (repeatable); install needs this or --all-interfaces', requiresArg: true })
+    .option('all-interfaces', { type: 'boolean', default: false, describe: 'intercept what arrives on every interface, the WAN side too (diverted connections skip the FORWARD chain: see the README)' })
     .option('ports', { type: 'string', describe: 'intercept only these destination ports: 80,443,8000-8100', requiresArg: true })
     .option('exclude-ports', { type: 'string', describe: 'never intercept these destination ports', requiresArg: true })
     .option('exclude-source', { type: 'string', describe: 'never intercept from this network (repeatable)', requiresArg: true })
@@ -40,6 +41,16 @@ function listenPort(port: string | undefined, config: string | undefined): numbe
   return loadServiceOptions({}, config ?? null, process.env, addon()).options.proxy?.listen[0]?.port ?? 5000;
 }
 
+/** Which interfaces install diverts on: a choice is required, never every interface by default. */
+function interfaces(action: string, given: string[], all: boolean): string[] {
+  const list = parseInterfaces(given, '--interface');
+  if (all && list.length) throw new UsageError('--interface and --all-interfaces: give one of them');
+  if (action === 'install' && !all && !list.length) {
+    throw new UsageError('rules install: say where the clients are, --interface IF (repeatable), or --all-interfaces to intercept on every interface, the WAN side too');
+  }
+  return list;
+}
+
 export async function runRulesCommand(argv: string[]): Promise<number> {
   const args = parse(argv);
   const action = String(args._[0] ?? '');
@@ -52,7 +63,7 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
   const options: RuleOptions = {
     backend,
     port: action === 'install' ? listenPort(argLast(args.port), argLast(args.config)) : 0,
-    interfaces: parseInterfaces(argList(args.interface), '--interface'),
+    interfaces: interfaces(action, argList(args.interface), args.allInterfaces),
     ports: parsePorts(argList(args.ports), '--ports'),
     excludePorts: parsePorts(argList(args.excludePorts), '--exclude-ports'),
     excludeSources: parseNetworks(argList(args.excludeSource), '--exclude-source'),
