@@ -1,14 +1,17 @@
 // `tcp-intercept rules install|remove|status`: the TPROXY rules and policy routing that hand
 // connections to the proxy. Exit status: 0 done (status: installed), 1 status: not (fully)
-// installed, 64 usage, 71 a tool failed.
+// installed, 64 usage, 71 a tool failed. install takes the listen port and the server-leg mark
+// from the service's own options: its configuration, environment and --service-options.
 import yargs from 'yargs';
 import { loadServiceOptions } from '../config/load-options.js';
 import { wholeNumber } from '../config/numbers.js';
 import { StartupError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { Exec } from '../rules/exec.js';
+import type { ProxyOptions } from '../config/proxy-options.js';
 import { argLast, argList, failAsUsage } from './arg-values.js';
-import { parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
+import { parseServiceArgs, serviceGiven } from './service-args.js';
+import { checkServerMark, checkTable, parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
 import { defaultBackend, installRules, removeRules, rulesStatus } from '../rules/rules.js';
 
 function parse(argv: string[]) {
@@ -26,7 +29,8 @@ function parse(argv: string[]) {
     .option('exclude-destination', { type: 'string', describe: 'never intercept to this network (repeatable)', requiresArg: true })
     .option('fwmark', { type: 'string', default: '1', describe: 'the mark that routes packets to the local stack', requiresArg: true })
     .option('table', { type: 'string', default: '100', describe: 'the routing table for marked packets', requiresArg: true })
-    .option('config', { type: 'string', describe: 'configuration file to take the listen port from', requiresArg: true })
+    .option('config', { type: 'string', describe: "the service's configuration file (default: as the service reads it)", requiresArg: true })
+    .option('service-options', { type: 'string', describe: "the service's own command-line options as one argument, --service-options='-b [::]:6000' (the unit passes DAEMON_OPTS): for its listen port and --mark", requiresArg: true })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the commands instead of running them' })
     .help('help')
     .alias('help', 'h')
@@ -35,10 +39,15 @@ function parse(argv: string[]) {
     .parseSync();
 }
 
-/** The listen port: --port, else the first bind-listen of the proxy's own configuration. */
-function listenPort(port: string | undefined, config: string | undefined): number {
-  if (port !== undefined) return wholeNumber(port, '--port', 1, 65535);
-  return loadServiceOptions({}, config ?? null, process.env, addon()).options.proxy?.listen[0]?.port ?? 5000;
+/** The proxy's options as the service will run: its command line <words>, environment and configuration. */
+function serviceProxy(words: string, config: string | undefined): ProxyOptions | null {
+  let args;
+  try {
+    args = parseServiceArgs(words.split(/\s+/).filter(Boolean));
+  } catch (err) {
+    throw err instanceof UsageError ? new UsageError(`--service-options: ${err.message}`) : err;
+  }
+  return loadServiceOptions(serviceGiven(args), config ?? argLast(args.config) ?? null, process.env, addon()).options.proxy;
 }
 
 /** Which interfaces install diverts on: a choice is required, never every interface by default. */
@@ -62,15 +71,21 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
   if (backend !== 'nft' && backend !== 'iptables') throw new UsageError(`--backend: '${backend}' is not one of nft, iptables`);
   const options: RuleOptions = {
     backend,
-    port: action === 'install' ? listenPort(argLast(args.port), argLast(args.config)) : 0,
+    port: 0,
     interfaces: interfaces(action, argList(args.interface), args.allInterfaces),
     ports: parsePorts(argList(args.ports), '--ports'),
     excludePorts: parsePorts(argList(args.excludePorts), '--exclude-ports'),
     excludeSources: parseNetworks(argList(args.excludeSource), '--exclude-source'),
     excludeDestinations: parseNetworks(argList(args.excludeDestination), '--exclude-destination'),
     fwmark: wholeNumber(argLast(args.fwmark), '--fwmark', 1, 0xffffffff),
-    table: wholeNumber(argLast(args.table), '--table', 1, 0xfffffffe),
+    table: checkTable(wholeNumber(argLast(args.table), '--table', 0, 0xfffffffe), '--table'),
   };
+  if (action === 'install') {
+    const proxy = serviceProxy(argLast(args.serviceOptions) ?? '', argLast(args.config));
+    const port = argLast(args.port);
+    options.port = port !== undefined ? wholeNumber(port, '--port', 1, 65535) : (proxy?.listen[0]?.port ?? 5000);
+    checkServerMark(options.fwmark, proxy?.engine.mark ?? 0);
+  }
   try {
     if (action === 'status') {
       const { installed, lines } = await rulesStatus(exec, options);

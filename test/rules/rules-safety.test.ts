@@ -1,5 +1,7 @@
 // What `tcp-intercept rules` must refuse or leave alone: no interception without a choice of
-// interfaces, and the proxy's own wildcard listeners are not connections to hand over.
+// interfaces, the proxy's own wildcard listeners are not connections to hand over, reserved
+// routing tables, a server-leg mark the fwmark would route back into the proxy; and it reads the
+// service's own command-line options (DAEMON_OPTS) for the listen port.
 import t from 'tap';
 import { Lab } from '../lab/lab.js';
 import { TCP_INTERCEPT_BIN, ProxyLab } from '../helpers/proxy-lab.js';
@@ -48,4 +50,33 @@ for (const [backend, listen, server] of [['nft', 5000, 7031], ['iptables', 5001,
   });
 }
 
-t.teardown(() => env.stopProxy());
+t.test("a server-leg mark sharing bits with the fwmark is refused", async (t) => {
+  const fromEnv = await rules(['install', ...IF, '--dry-run'], ['TCP_INTERCEPT_MARK=0x3']);
+  t.equal(fromEnv.code, 64, "the proxy's --mark 0x3 (from the environment) against --fwmark 1: exit 64");
+  t.match(fromEnv.stderr, /--fwmark: 0x1 shares bits with the proxy's server-leg mark 0x3/);
+  const fromOpts = await rules(['install', ...IF, '--dry-run', '--service-options=--mark 1']);
+  t.equal(fromOpts.code, 64, 'the same from the service options');
+  const apart = await rules(['install', ...IF, '--dry-run', '--fwmark', '0x4'], ['TCP_INTERCEPT_MARK=0x3']);
+  t.equal(apart.code, 0, `marks with no bit in common are fine: ${apart.stderr.trim()}`);
+});
+
+t.test("the listen port comes from the service's own options too (DAEMON_OPTS)", async (t) => {
+  const r = await rules(['install', ...IF, '--dry-run', '--service-options=-b [::]:6000  --log-level debug']);
+  t.equal(r.code, 0, `install --service-options='-b [::]:6000 ...': ${r.stderr.trim()}`);
+  t.match(r.stdout, /tproxy ip to :6000 /, 'diverts to port 6000');
+  const bad = await rules(['install', ...IF, '--dry-run', '--service-options=--no-such-flag']);
+  t.equal(bad.code, 64, 'a bad service option is a usage error');
+  t.match(bad.stderr, /--service-options: Unknown argument: no-such-flag/);
+});
+
+// Last: on a build that accepts it, this replaces the router's main routing table's default.
+t.test('reserved routing tables are refused', async (t) => {
+  const main = await lab.run('router', 'ip', ['-4', 'route', 'show', 'table', 'main']);
+  const r = await rules(['install', ...IF, '--table', '254']);
+  t.equal(r.code, 64, '--table 254: a usage error (exit 64)');
+  t.match(r.stderr, /--table: 254 is the kernel's main table/);
+  t.equal(await lab.run('router', 'ip', ['-4', 'route', 'show', 'table', 'main']), main, 'the main table is untouched');
+  for (const table of ['0', '253', '255']) t.equal((await rules(['install', ...IF, '--table', table, '--dry-run'])).code, 64, `--table ${table}: refused`);
+  t.equal((await rules(['install', ...IF, '--table', '252', '--dry-run'])).code, 0, '--table 252 is fine');
+  await env.stopProxy();
+});
