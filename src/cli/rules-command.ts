@@ -1,4 +1,4 @@
-// `tcp-intercept rules install|remove|status`: the TPROXY rules and policy routing that hand
+// `tcp-intercept rules install|drain|remove|status`: the TPROXY rules and policy routing that hand
 // connections to the proxy. Exit status: 0 done (status: installed), 1 status: not (fully)
 // installed, 64 usage, 71 a tool failed. install takes the listen port and the server-leg mark
 // from the service's own options: its configuration, environment and --service-options.
@@ -12,12 +12,12 @@ import type { ProxyOptions } from '../config/proxy-options.js';
 import { argLast, argList, failAsUsage } from './arg-values.js';
 import { parseServiceArgs, serviceGiven } from './service-args.js';
 import { checkServerMark, checkTable, parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
-import { defaultBackend, installRules, removeRules, rulesStatus } from '../rules/rules.js';
+import { defaultBackend, drainRules, installRules, removeRules, rulesStatus } from '../rules/rules.js';
 
 function parse(argv: string[]) {
   return yargs(argv)
     .scriptName('tcp-intercept rules')
-    .usage('tcp-intercept rules install|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind.')
+    .usage('tcp-intercept rules install|drain|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind. drain stops diverting new connections (they go straight to the servers) while those already handed over still reach the proxy: for the time it drains.')
     .version(false)
     .option('backend', { type: 'string', describe: 'nft or iptables (default: nft when installed)', requiresArg: true })
     .option('port', { type: 'string', describe: "the proxy's listen port (default: from its configuration, else 5000)", requiresArg: true })
@@ -60,11 +60,19 @@ function interfaces(action: string, given: string[], all: boolean): string[] {
   return list;
 }
 
+/** The actions that change something, and what each says when done. */
+const CHANGES = {
+  install: { run: installRules, done: 'installed' },
+  drain: { run: drainRules, done: 'drained' },
+  remove: { run: removeRules, done: 'removed' },
+} as const;
+type Action = keyof typeof CHANGES | 'status';
+
 export async function runRulesCommand(argv: string[]): Promise<number> {
   const args = parse(argv);
-  const action = String(args._[0] ?? '');
-  if (!['install', 'remove', 'status'].includes(action) || args._.length > 1) {
-    throw new UsageError(`rules: say install, remove or status${action ? ` (not '${args._.join(' ')}')` : ''}`);
+  const action = String(args._[0] ?? '') as Action;
+  if (!['install', 'drain', 'remove', 'status'].includes(action) || args._.length > 1) {
+    throw new UsageError(`rules: say install, drain, remove or status${action ? ` (not '${args._.join(' ')}')` : ''}`);
   }
   const exec = new Exec(args.dryRun);
   const backend = argLast(args.backend) ?? (await defaultBackend(exec));
@@ -92,11 +100,11 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
       process.stdout.write(lines.join('\n') + '\n');
       return installed ? 0 : 1;
     }
-    await (action === 'install' ? installRules(exec, options) : removeRules(exec, options));
+    await CHANGES[action].run(exec, options);
   } catch (err) {
     throw new StartupError(`rules ${action}: ${(err as Error).message}`, 'TI_ERR_RULES');
   }
   if (exec.dryRun) process.stdout.write(exec.printed.join('\n') + '\n');
-  else process.stdout.write(`rules ${action === 'install' ? 'installed' : 'removed'} (${backend}${action === 'install' ? `, port ${options.port}` : ''})\n`);
+  else process.stdout.write(`rules ${CHANGES[action].done} (${backend}${action === 'install' ? `, port ${options.port}` : ''})\n`);
   return 0;
 }

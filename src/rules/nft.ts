@@ -62,6 +62,14 @@ export async function installNft(exec: Exec, o: RuleOptions): Promise<void> {
   await exec.change('nft', ['-f', '-'], nftRuleset(o));
 }
 
+/** Deletes the diversions (the tproxy rules) in one transaction; the rest stays for connections in flight. */
+export async function drainNft(exec: Exec): Promise<void> {
+  const r = await exec.query('nft', ['-a', 'list', 'chain', 'inet', NFT_TABLE, 'prerouting']);
+  if (r.code !== 0) return;   // not installed: nothing is diverted
+  const handles = [...r.stdout.matchAll(/ tproxy .* # handle (\d+)$/gm)].map((m) => m[1]);
+  if (handles.length) await exec.change('nft', ['-f', '-'], handles.map((h) => `delete rule inet ${NFT_TABLE} prerouting handle ${h}\n`).join(''));
+}
+
 export async function removeNft(exec: Exec): Promise<void> {
   if ((await exec.query('nft', ['list', 'table', 'inet', NFT_TABLE])).code === 0) {
     await exec.change('nft', ['delete', 'table', 'inet', NFT_TABLE]);
