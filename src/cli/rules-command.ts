@@ -20,7 +20,7 @@ function parse(argv: string[]) {
     .usage('tcp-intercept rules install|drain|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind. drain stops diverting new connections (they go straight to the servers) while those already handed over still reach the proxy: for the time it drains.')
     .version(false)
     .option('backend', { type: 'string', describe: 'nft or iptables (default: nft when installed)', requiresArg: true })
-    .option('port', { type: 'string', describe: "the proxy's listen port (default: from its configuration, else 5000)", requiresArg: true })
+    .option('port', { type: 'string', describe: "the proxy's listen port (default: the first of the service's own options, else 5000)", requiresArg: true })
     .option('interface', { alias: 'i', type: 'string', describe: 'intercept what arrives on IF only, the side of the clients (repeatable); install needs this or --all-interfaces', requiresArg: true })
     .option('all-interfaces', { type: 'boolean', default: false, describe: 'intercept what arrives on every interface, the WAN side too (diverted connections skip the FORWARD chain: see the README)' })
     .option('ports', { type: 'string', describe: 'intercept only these destination ports: 80,443,8000-8100', requiresArg: true })

@@ -1,4 +1,4 @@
-// install / remove / status over the chosen backend plus the policy routing.
+// install / drain / remove / status over the chosen backend plus the policy routing.
 import type { Exec } from './exec.js';
 import { drainIptables, installIptables, iptablesStatus, removeIptables } from './iptables.js';
 import { drainNft, installNft, nftStatus, removeNft } from './nft.js';

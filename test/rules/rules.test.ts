@@ -69,6 +69,12 @@ for (const [backend, base] of [['nft', 7001], ['iptables', 7004]] as const) {
     t.match(status.stdout, /present/);
     t.notMatch(status.stdout, /absent/);
     t.match((await lab.run('router', 'nft', ['list', 'tables'])), /table inet keepme/, 'the other table is untouched');
+    t.equal((await rules(['drain', '--backend', backend])).code, 0, 'drain');
+    t.equal((await rules(['drain', '--backend', backend])).code, 0, 'drain again is fine');
+    const drained = await snapshot(backend);
+    t.notMatch(drained, /tproxy|TPROXY/, 'no diversion is left');
+    t.match(drained, backend === 'nft' ? /socket transparent 1 jump proxy-owned/ : /-m socket --transparent/, 'what delivers connections in flight stays');
+    t.equal((await rules(['status', '--backend', backend])).code, 0, 'and status still says installed');
     t.equal((await rules(['remove', '--backend', backend])).code, 0, 'remove');
     t.equal(await snapshot(backend), backend === 'nft' ? pristine : pristineIpt, 'remove leaves the firewall and routing as they were');
     t.equal((await rules(['remove', '--backend', backend])).code, 0, 'remove again is fine');
@@ -102,7 +108,7 @@ t.test('which connections are intercepted', async (t) => {
 t.test('--dry-run changes nothing', async (t) => {
   const r = await rules(['install', '--dry-run', '--port', '5000', '--interface', lab.clientIf]);
   t.equal(r.code, 0);
-  t.match(r.stdout, /^nft -f - <<'EOF'\ntable inet tcp-intercept\n/, 'prints the nft transaction');
+  t.match(r.stdout, /^nft -f - <<'EOF'\ntable inet tcp-intercept\n/m, 'prints the nft transaction');
   t.match(r.stdout, /ip -4 rule add fwmark 0x1\/0x1 lookup 100/);
   t.equal(await snapshot('iptables'), pristineIpt, 'nothing changed');
   const bad = await rules(['install', '--exclude-source', '10.0.0.0/33', '--port', '5000', '--interface', lab.clientIf]);
