@@ -1,31 +1,36 @@
-// `tcp-intercept rules install|remove|status`: the TPROXY rules and policy routing that hand
+// `tcp-intercept rules install|drain|remove|status`: the TPROXY rules and policy routing that hand
 // connections to the proxy. Exit status: 0 done (status: installed), 1 status: not (fully)
-// installed, 64 usage, 71 a tool failed.
+// installed, 64 usage, 71 a tool failed. install takes the listen port and the server-leg mark
+// from the service's own options: its configuration, environment and --service-options.
 import yargs from 'yargs';
 import { loadServiceOptions } from '../config/load-options.js';
 import { wholeNumber } from '../config/numbers.js';
 import { StartupError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { Exec } from '../rules/exec.js';
+import type { ProxyOptions } from '../config/proxy-options.js';
 import { argLast, argList, failAsUsage } from './arg-values.js';
-import { parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
-import { defaultBackend, installRules, removeRules, rulesStatus } from '../rules/rules.js';
+import { parseServiceArgs, serviceGiven } from './service-args.js';
+import { checkServerMark, checkTable, parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
+import { defaultBackend, drainRules, installRules, removeRules, rulesStatus } from '../rules/rules.js';
 
 function parse(argv: string[]) {
   return yargs(argv)
     .scriptName('tcp-intercept rules')
-    .usage('tcp-intercept rules install|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind.')
+    .usage('tcp-intercept rules install|drain|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind. drain stops diverting new connections (they go straight to the servers) while those already handed over still reach the proxy: for the time it drains.')
     .version(false)
     .option('backend', { type: 'string', describe: 'nft or iptables (default: nft when installed)', requiresArg: true })
-    .option('port', { type: 'string', describe: "the proxy's listen port (default: from its configuration, else 5000)", requiresArg: true })
-    .option('interface', { alias: 'i', type: 'string', describe: 'intercept what arrives on IF only (repeatable; default: every interface)', requiresArg: true })
+    .option('port', { type: 'string', describe: "the proxy's listen port (default: the first of the service's own options, else 5000)", requiresArg: true })
+    .option('interface', { alias: 'i', type: 'string', describe: 'intercept what arrives on IF only, the side of the clients (repeatable); install needs this or --all-interfaces', requiresArg: true })
+    .option('all-interfaces', { type: 'boolean', default: false, describe: 'intercept what arrives on every interface, the WAN side too (diverted connections skip the FORWARD chain: see the README)' })
     .option('ports', { type: 'string', describe: 'intercept only these destination ports: 80,443,8000-8100', requiresArg: true })
     .option('exclude-ports', { type: 'string', describe: 'never intercept these destination ports', requiresArg: true })
     .option('exclude-source', { type: 'string', describe: 'never intercept from this network (repeatable)', requiresArg: true })
     .option('exclude-destination', { type: 'string', describe: 'never intercept to this network (repeatable)', requiresArg: true })
     .option('fwmark', { type: 'string', default: '1', describe: 'the mark that routes packets to the local stack', requiresArg: true })
     .option('table', { type: 'string', default: '100', describe: 'the routing table for marked packets', requiresArg: true })
-    .option('config', { type: 'string', describe: 'configuration file to take the listen port from', requiresArg: true })
+    .option('config', { type: 'string', describe: "the service's configuration file (default: as the service reads it)", requiresArg: true })
+    .option('service-options', { type: 'string', describe: "the service's own command-line options as one argument, --service-options='-b [::]:6000' (the unit passes DAEMON_OPTS): for its listen port and --mark", requiresArg: true })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the commands instead of running them' })
     .help('help')
     .alias('help', 'h')
@@ -34,43 +39,72 @@ function parse(argv: string[]) {
     .parseSync();
 }
 
-/** The listen port: --port, else the first bind-listen of the proxy's own configuration. */
-function listenPort(port: string | undefined, config: string | undefined): number {
-  if (port !== undefined) return wholeNumber(port, '--port', 1, 65535);
-  return loadServiceOptions({}, config ?? null, process.env, addon()).options.proxy?.listen[0]?.port ?? 5000;
+/** The proxy's options as the service will run: its command line <words>, environment and configuration. */
+function serviceProxy(words: string, config: string | undefined): ProxyOptions | null {
+  let args;
+  try {
+    args = parseServiceArgs(words.split(/\s+/).filter(Boolean));
+  } catch (err) {
+    throw err instanceof UsageError ? new UsageError(`--service-options: ${err.message}`) : err;
+  }
+  return loadServiceOptions(serviceGiven(args), config ?? argLast(args.config) ?? null, process.env, addon()).options.proxy;
 }
+
+/** Which interfaces install diverts on: a choice is required, never every interface by default. */
+function interfaces(action: string, given: string[], all: boolean): string[] {
+  const list = parseInterfaces(given, '--interface');
+  if (all && list.length) throw new UsageError('--interface and --all-interfaces: give one of them');
+  if (action === 'install' && !all && !list.length) {
+    throw new UsageError('rules install: say where the clients are, --interface IF (repeatable), or --all-interfaces to intercept on every interface, the WAN side too');
+  }
+  return list;
+}
+
+/** The actions that change something, and what each says when done. */
+const CHANGES = {
+  install: { run: installRules, done: 'installed' },
+  drain: { run: drainRules, done: 'drained' },
+  remove: { run: removeRules, done: 'removed' },
+} as const;
+type Action = keyof typeof CHANGES | 'status';
 
 export async function runRulesCommand(argv: string[]): Promise<number> {
   const args = parse(argv);
-  const action = String(args._[0] ?? '');
-  if (!['install', 'remove', 'status'].includes(action) || args._.length > 1) {
-    throw new UsageError(`rules: say install, remove or status${action ? ` (not '${args._.join(' ')}')` : ''}`);
+  const action = String(args._[0] ?? '') as Action;
+  if (!['install', 'drain', 'remove', 'status'].includes(action) || args._.length > 1) {
+    throw new UsageError(`rules: say install, drain, remove or status${action ? ` (not '${args._.join(' ')}')` : ''}`);
   }
   const exec = new Exec(args.dryRun);
   const backend = argLast(args.backend) ?? (await defaultBackend(exec));
   if (backend !== 'nft' && backend !== 'iptables') throw new UsageError(`--backend: '${backend}' is not one of nft, iptables`);
   const options: RuleOptions = {
     backend,
-    port: action === 'install' ? listenPort(argLast(args.port), argLast(args.config)) : 0,
-    interfaces: parseInterfaces(argList(args.interface), '--interface'),
+    port: 0,
+    interfaces: interfaces(action, argList(args.interface), args.allInterfaces),
     ports: parsePorts(argList(args.ports), '--ports'),
     excludePorts: parsePorts(argList(args.excludePorts), '--exclude-ports'),
     excludeSources: parseNetworks(argList(args.excludeSource), '--exclude-source'),
     excludeDestinations: parseNetworks(argList(args.excludeDestination), '--exclude-destination'),
     fwmark: wholeNumber(argLast(args.fwmark), '--fwmark', 1, 0xffffffff),
-    table: wholeNumber(argLast(args.table), '--table', 1, 0xfffffffe),
+    table: checkTable(wholeNumber(argLast(args.table), '--table', 0, 0xfffffffe), '--table'),
   };
+  if (action === 'install') {
+    const proxy = serviceProxy(argLast(args.serviceOptions) ?? '', argLast(args.config));
+    const port = argLast(args.port);
+    options.port = port !== undefined ? wholeNumber(port, '--port', 1, 65535) : (proxy?.listen[0]?.port ?? 5000);
+    checkServerMark(options.fwmark, proxy?.engine.mark ?? 0);
+  }
   try {
     if (action === 'status') {
       const { installed, lines } = await rulesStatus(exec, options);
       process.stdout.write(lines.join('\n') + '\n');
       return installed ? 0 : 1;
     }
-    await (action === 'install' ? installRules(exec, options) : removeRules(exec, options));
+    await CHANGES[action].run(exec, options);
   } catch (err) {
     throw new StartupError(`rules ${action}: ${(err as Error).message}`, 'TI_ERR_RULES');
   }
   if (exec.dryRun) process.stdout.write(exec.printed.join('\n') + '\n');
-  else process.stdout.write(`rules ${action === 'install' ? 'installed' : 'removed'} (${backend}${action === 'install' ? `, port ${options.port}` : ''})\n`);
+  else process.stdout.write(`rules ${CHANGES[action].done} (${backend}${action === 'install' ? `, port ${options.port}` : ''})\n`);
   return 0;
 }

@@ -46,6 +46,17 @@ export async function installIptables(exec: Exec, o: RuleOptions): Promise<void>
   }
 }
 
+/** Deletes the TPROXY rules of our chains one by one; the rest stays for connections in flight. */
+export async function drainIptables(exec: Exec): Promise<void> {
+  for (const [tool] of TOOLS) {
+    const r = await exec.query(tool, ['-t', 'mangle', '-S', CHAIN]);
+    if (r.code !== 0) continue;   // not installed: nothing is diverted
+    for (const rule of r.stdout.split('\n').filter((l) => l.startsWith(`-A ${CHAIN} `) && / -j TPROXY( |$)/.test(l))) {
+      await exec.change(tool, ['-t', 'mangle', '-D', ...rule.split(' ').slice(1)]);
+    }
+  }
+}
+
 export async function removeIptables(exec: Exec): Promise<void> {
   for (const [tool] of TOOLS) await removeChain(exec, tool);
 }

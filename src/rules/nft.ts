@@ -4,6 +4,7 @@ import type { Exec } from './exec.js';
 import { divertsOf, hex, isV6, type RuleOptions } from './rule-options.js';
 
 export const NFT_TABLE = 'tcp-intercept';
+const OWNED = 'proxy-owned';
 
 const set = (items: string[]): string => (items.length === 1 ? items[0] : `{ ${items.join(', ')} }`);
 
@@ -12,7 +13,7 @@ function nftRuleset(o: RuleOptions): string {
   const lines = [
     // Packets of the proxy's own connections, and ICMP errors about them (the socket match
     // looks inside those), go to the proxy; new connections to this host are left alone.
-    `meta l4proto { tcp, icmp, ipv6-icmp } socket transparent 1 ${mark} accept`,
+    `meta l4proto { tcp, icmp, ipv6-icmp } socket transparent 1 jump ${OWNED}`,
     'fib daddr type local accept',
   ];
   const v4src = o.excludeSources.filter((n) => !isV6(n)), v6src = o.excludeSources.filter(isV6);
@@ -39,6 +40,15 @@ function nftRuleset(o: RuleOptions): string {
     `table inet ${NFT_TABLE}`,
     `delete table inet ${NFT_TABLE}`,
     `table inet ${NFT_TABLE} {`,
+    // A wildcard listener (the proxy's own, [::]:PORT) is no connection of the proxy: without
+    // the return, any packet to that port (a SYN to a server's port 5000, a reply to a client
+    // using source port 5000) would be handed to it. `socket wildcard` cannot be a second
+    // condition of the rule above: it never matches a request socket (the handshake's last
+    // ACK), which must go to the proxy.
+    `\tchain ${OWNED} {`,
+    '\t\tsocket wildcard 1 return',
+    `\t\t${mark} accept`,
+    '\t}',
     '\tchain prerouting {',
     '\t\ttype filter hook prerouting priority mangle; policy accept;',
     ...lines.map((l) => `\t\t${l}`),
@@ -50,6 +60,14 @@ function nftRuleset(o: RuleOptions): string {
 
 export async function installNft(exec: Exec, o: RuleOptions): Promise<void> {
   await exec.change('nft', ['-f', '-'], nftRuleset(o));
+}
+
+/** Deletes the diversions (the tproxy rules) in one transaction; the rest stays for connections in flight. */
+export async function drainNft(exec: Exec): Promise<void> {
+  const r = await exec.query('nft', ['-a', 'list', 'chain', 'inet', NFT_TABLE, 'prerouting']);
+  if (r.code !== 0) return;   // not installed: nothing is diverted
+  const handles = [...r.stdout.matchAll(/ tproxy .* # handle (\d+)$/gm)].map((m) => m[1]);
+  if (handles.length) await exec.change('nft', ['-f', '-'], handles.map((h) => `delete rule inet ${NFT_TABLE} prerouting handle ${h}\n`).join(''));
 }
 
 export async function removeNft(exec: Exec): Promise<void> {

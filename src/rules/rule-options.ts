@@ -62,3 +62,22 @@ export function parseInterfaces(values: string[], what: string): string[] {
 
 export const isV6 = (net: string): boolean => net.includes(':');
 export const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/** Tables the kernel itself uses: a `local` default route in one of them takes over the host's routing. */
+const RESERVED_TABLES = new Map([[0, 'unspecified'], [253, 'default'], [254, 'main'], [255, 'local']]);
+
+/** The routing table for marked packets, unless it is one of the kernel's own. */
+export function checkTable(table: number, what: string): number {
+  const name = RESERVED_TABLES.get(table);
+  if (name !== undefined) throw optionError(what, `${table} is the kernel's ${name} table; choose another (1-252, or 256 and above)`);
+  return table;
+}
+
+/**
+ * The proxy's server legs carry its SO_MARK <mark> (--mark). Where that shares a bit with the
+ * fwmark, `ip rule fwmark M/M` routes them to the local stack, back into the proxy.
+ */
+export function checkServerMark(fwmark: number, mark: number): void {
+  if ((fwmark & mark) === 0) return;
+  throw optionError('--fwmark', `${hex(fwmark)} shares bits with the proxy's server-leg mark ${hex(mark)} (--mark): its connections to the servers would be routed back into it; choose marks with no bit in common`);
+}

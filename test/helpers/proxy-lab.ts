@@ -30,6 +30,15 @@ export interface ServedConnection {
   received: number; sha256: string; sent: number; error: string | null;
 }
 
+/** A probe's outcome; <proxied> is proven either way, never guessed from a silence. */
+export interface Probe {
+  ok: boolean;
+  proxied: boolean;
+  /** the client address the server saw */
+  remote: string;
+  error: string | null;
+}
+
 export class ProxyLab {
   proxy: LabProcess | null = null;
 
@@ -78,6 +87,31 @@ export class ProxyLab {
       await new Promise((r) => setTimeout(r, 50));
     }
     return this.closeLogs();
+  }
+
+  /** Waits until the proxy has logged a line matching <re>. */
+  async waitForLog(re: RegExp, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.logs().some((l) => re.test(String(l.message)))) {
+      if (Date.now() > deadline) throw new Error(`no log line matching ${re}, got:\n${this.proxy?.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * One 4 KiB exchange each way with the tcp-peer <server>, and whether the proxy relayed it.
+   * Both answers rest on an event: plain forwarding keeps the client's source port up to the
+   * server, while the proxy's server leg takes a fresh one and the proxy logs the close.
+   */
+  async probe(server: LabProcess, host: string, port: number, options: string[] = []): Promise<Probe> {
+    const seen = served(server).length;
+    const s = await this.xfer(host, port, ['--bytes', '4k', '--back', '4k', '--timeout-ms', '10000', ...options], 20_000);
+    const [client] = s.results ?? [];
+    if (s.ok !== 1 || !client) return { ok: false, proxied: false, remote: '', error: client?.error ?? 'no result' };
+    const [conn] = (await waitServed(server, seen + 1)).slice(seen);
+    if (conn.remotePort === client.localPort) return { ok: true, proxied: false, remote: conn.remote, error: null };
+    await this.waitForLog(new RegExp(`^close \\S+:${client.localPort} -> `));
+    return { ok: true, proxied: true, remote: conn.remote, error: null };
   }
 
   /** Waits until the router holds at least <n> established TCP sockets (a relayed connection is 2). */

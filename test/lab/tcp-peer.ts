@@ -1,7 +1,7 @@
 // Test peer for byte-exact transfers, half-close and reset checks.
 //   serve --port P [--host ADDR]
 //   xfer --host H --port P --bytes N --back M [--seed S] [--connections C]
-//        [--wait-eof] [--client-waits] [--reset-after K] [--timeout-ms T]
+//        [--wait-eof] [--client-waits] [--reset-after K] [--timeout-ms T] [--local-port P]
 // Sizes accept a k/m/g suffix (powers of 1024). Byte counts exclude the header.
 // A server that resets a connection on purpose reports error "RESET_SENT".
 import { createHash } from 'node:crypto';
@@ -150,6 +150,7 @@ interface XferOptions {
   flags: number;
   resetAfter: number;
   clientWaits: boolean;
+  localPort: number | undefined;
 }
 
 interface XferResult {
@@ -173,7 +174,7 @@ function xferOne(o: XferOptions, i: number, open: Set<net.Socket>): Promise<Xfer
     let received = 0;
     let localPort = 0;
     let error: string | null = null;
-    const sock = net.connect({ host: o.host, port: o.port, allowHalfOpen: true });
+    const sock = net.connect({ host: o.host, port: o.port, allowHalfOpen: true, localPort: o.localPort });
     open.add(sock);
     const sendPayload = (): void =>
       sendStream(sock, new PrngStream(o.seed + i), o.bytes, (b) => {
@@ -225,6 +226,7 @@ async function xfer(argv: string[]): Promise<number> {
       'client-waits': { type: 'boolean', default: false },
       'reset-after': { type: 'string' },
       'timeout-ms': { type: 'string', default: '300000' },
+      'local-port': { type: 'string' },
     },
     strict: true,
   });
@@ -243,6 +245,7 @@ async function xfer(argv: string[]): Promise<number> {
       (values['reset-after'] === undefined ? 0 : FLAG_RESET),
     resetAfter,
     clientWaits: values['client-waits'],
+    localPort: values['local-port'] === undefined ? undefined : Number(values['local-port']),
   };
   const count = parseSize(values.connections, 'connections');
   const open = new Set<net.Socket>();

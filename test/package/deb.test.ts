@@ -71,7 +71,8 @@ t.test('Debian package', { skip }, async (t) => {
     t.match(unit, /^Type=notify$/m);
     t.match(unit, /^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW$/m);
     t.match(unit, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$/m);
-    t.match(unit, /^ExecStartPre=\/usr\/sbin\/tcp-intercept rules install/m);
+    t.match(unit, /^ExecStartPost=\/usr\/sbin\/tcp-intercept rules install \$RULES_OPTS --service-options=\$\{DAEMON_OPTS\}$/m);
+    t.match(unit, /^ExecStop=\/usr\/sbin\/tcp-intercept rules drain/m);
     t.match(unit, /^ExecStopPost=\/usr\/sbin\/tcp-intercept rules remove/m);
     t.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     t.match(sh('/usr/sbin/tcp-intercept --version').stdout, /^tcp-intercept \d/, 'the installed binary runs');

@@ -1,8 +1,8 @@
 // `tcp-intercept rules`: the rules it installs really hand connections to the proxy, install
 // is idempotent, remove leaves nothing, and nothing else in the firewall is touched.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Lab } from '../lab/lab.js';
-import { TCP_INTERCEPT_BIN, ProxyLab, served, waitServed } from '../helpers/proxy-lab.js';
+import { TCP_INTERCEPT_BIN, ProxyLab, type Probe } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'rules', id: 14 });
 t.teardown(() => lab.destroy());
@@ -36,15 +36,14 @@ const snapshot = async (backend = 'nft'): Promise<string> =>
     ...(await routing()),
   ].join('\n---\n');
 
-/** One connection to <port>; whether the proxy relayed it and what the server saw. */
-async function connect(port: number, family: 'v4' | 'v6' = 'v4') {
-  const before = env.closeLogs().length;
-  const peer = servers.get(port)!;
-  const seen = served(peer).length;
-  const s = await env.xfer(lab.server[family], port, ['--bytes', '4k', '--back', '4k', '--timeout-ms', '10000'], 20_000);
-  const [conn] = (await waitServed(peer, seen + 1)).slice(seen);
-  await new Promise((r) => setTimeout(r, 200));
-  return { ok: s.ok === 1, proxied: env.closeLogs().length > before, remote: conn.remote };
+/** One connection to <port>: whether it went through, whether the proxy relayed it (proven either way). */
+const connect = (port: number, family: 'v4' | 'v6' = 'v4') => env.probe(servers.get(port)!, lab.server[family], port);
+const plain = (c: Probe): boolean => c.ok && !c.proxied;
+const relayed = (c: Probe): boolean => c.ok && c.proxied;
+/** `rules install` with <args>, which must succeed. */
+async function install(t: Test, args: string[]): Promise<void> {
+  const r = await rules(['install', ...args]);
+  t.equal(r.code, 0, `install ${args.join(' ')}: ${r.stdout.trim()} ${r.stderr.trim()}`);
 }
 
 const pristine = await snapshot();
@@ -53,13 +52,13 @@ const pristineIpt = await snapshot('iptables');
 for (const [backend, base] of [['nft', 7001], ['iptables', 7004]] as const) {
   t.test(`${backend}: install, status, idempotence, remove`, async (t) => {
     const before = await connect(base);
-    t.ok(before.ok && !before.proxied, 'without rules, connections are forwarded plainly');
+    t.ok(plain(before), 'without rules, connections are forwarded plainly');
     const install = await rules(['install', '--backend', backend, '--interface', lab.clientIf]);
     t.equal(install.code, 0, `install: ${install.stdout.trim()} ${install.stderr.trim()}`);
     t.match(install.stdout, new RegExp(`rules installed \\(${backend}, port 5000\\)`), 'the port comes from the configuration');
     for (const family of ['v4', 'v6'] as const) {
       const c = await connect(base + 1, family);
-      t.ok(c.ok && c.proxied, `IPv${family[1]}: relayed by the proxy`);
+      t.ok(relayed(c), `IPv${family[1]}: relayed by the proxy`);
       t.equal(c.remote, lab.client[family], "and the server still sees the client's address");
     }
     const once = await snapshot(backend);
@@ -70,43 +69,49 @@ for (const [backend, base] of [['nft', 7001], ['iptables', 7004]] as const) {
     t.match(status.stdout, /present/);
     t.notMatch(status.stdout, /absent/);
     t.match((await lab.run('router', 'nft', ['list', 'tables'])), /table inet keepme/, 'the other table is untouched');
+    t.equal((await rules(['drain', '--backend', backend])).code, 0, 'drain');
+    t.equal((await rules(['drain', '--backend', backend])).code, 0, 'drain again is fine');
+    const drained = await snapshot(backend);
+    t.notMatch(drained, /tproxy|TPROXY/, 'no diversion is left');
+    t.match(drained, backend === 'nft' ? /socket transparent 1 jump proxy-owned/ : /-m socket --transparent/, 'what delivers connections in flight stays');
+    t.equal((await rules(['status', '--backend', backend])).code, 0, 'and status still says installed');
     t.equal((await rules(['remove', '--backend', backend])).code, 0, 'remove');
     t.equal(await snapshot(backend), backend === 'nft' ? pristine : pristineIpt, 'remove leaves the firewall and routing as they were');
     t.equal((await rules(['remove', '--backend', backend])).code, 0, 'remove again is fine');
     const after = await rules(['status', '--backend', backend]);
     t.equal(after.code, 1, 'status: not installed (exit 1)');
     t.match(after.stdout, /absent/);
-    const plain = await connect(base + 2);
-    t.ok(plain.ok && !plain.proxied, 'after remove, connections are forwarded plainly again');
+    t.ok(plain(await connect(base + 2)), 'after remove, connections are forwarded plainly again');
   });
 }
 
 t.test('which connections are intercepted', async (t) => {
-  await rules(['install', '--ports', '7007,7008-7009']);
-  t.ok((await connect(7008)).proxied, '--ports 7007,7008-7009: 7008 is intercepted');
-  t.notOk((await connect(7010)).proxied, '--ports 7007,7008-7009: 7010 is not');
-  await rules(['install', '--exclude-ports', '7011']);
-  t.notOk((await connect(7011)).proxied, '--exclude-ports 7011: 7011 is not intercepted');
-  t.ok((await connect(7012)).proxied, '--exclude-ports 7011: 7012 is');
-  await rules(['install', '--exclude-source', `${lab.client.v4}/32`]);
-  t.notOk((await connect(7013, 'v4')).proxied, '--exclude-source: the client IPv4 network is not intercepted');
-  t.ok((await connect(7013, 'v6')).proxied, 'its IPv6 address still is');
-  await rules(['install', '--exclude-destination', lab.links[1].v6Prefix]);
-  t.notOk((await connect(7014, 'v6')).proxied, '--exclude-destination: the server IPv6 network is not intercepted');
-  t.ok((await connect(7014, 'v4')).proxied, 'IPv4 still is');
-  await rules(['install', '--interface', 'nosuch0']);
-  t.notOk((await connect(7010)).proxied, '--interface elsewhere: nothing arriving here is intercepted');
-  await rules(['remove']);
+  const iface = ['--interface', lab.clientIf];
+  await install(t, [...iface, '--ports', '7007,7008-7009']);
+  t.ok(relayed(await connect(7008)), '--ports 7007,7008-7009: 7008 is intercepted');
+  t.ok(plain(await connect(7010)), '--ports 7007,7008-7009: 7010 is not');
+  await install(t, [...iface, '--exclude-ports', '7011']);
+  t.ok(plain(await connect(7011)), '--exclude-ports 7011: 7011 is not intercepted');
+  t.ok(relayed(await connect(7012)), '--exclude-ports 7011: 7012 is');
+  await install(t, [...iface, '--exclude-source', `${lab.client.v4}/32`]);
+  t.ok(plain(await connect(7013, 'v4')), '--exclude-source: the client IPv4 network is not intercepted');
+  t.ok(relayed(await connect(7013, 'v6')), 'its IPv6 address still is');
+  await install(t, [...iface, '--exclude-destination', lab.links[1].v6Prefix]);
+  t.ok(plain(await connect(7014, 'v6')), '--exclude-destination: the server IPv6 network is not intercepted');
+  t.ok(relayed(await connect(7014, 'v4')), 'IPv4 still is');
+  await install(t, ['--interface', 'nosuch0']);
+  t.ok(plain(await connect(7010)), '--interface elsewhere: nothing arriving here is intercepted');
+  t.equal((await rules(['remove'])).code, 0, 'remove');
   t.equal(await snapshot('iptables'), pristineIpt, 'and removed');
 });
 
 t.test('--dry-run changes nothing', async (t) => {
-  const r = await rules(['install', '--dry-run', '--port', '5000']);
+  const r = await rules(['install', '--dry-run', '--port', '5000', '--interface', lab.clientIf]);
   t.equal(r.code, 0);
-  t.match(r.stdout, /^nft -f - <<'EOF'\ntable inet tcp-intercept\n/, 'prints the nft transaction');
+  t.match(r.stdout, /^nft -f - <<'EOF'\ntable inet tcp-intercept\n/m, 'prints the nft transaction');
   t.match(r.stdout, /ip -4 rule add fwmark 0x1\/0x1 lookup 100/);
   t.equal(await snapshot('iptables'), pristineIpt, 'nothing changed');
-  const bad = await rules(['install', '--exclude-source', '10.0.0.0/33', '--port', '5000']);
+  const bad = await rules(['install', '--exclude-source', '10.0.0.0/33', '--port', '5000', '--interface', lab.clientIf]);
   t.equal(bad.code, 64, 'a bad network is a usage error');
   t.match(bad.stderr, /--exclude-source: '10\.0\.0\.0\/33' is not an IPv4 or IPv6 network/);
   await env.stopProxy();

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Lab, type LabProcess } from '../lab/lab.js';
+import { Lab } from '../lab/lab.js';
+import { messages, notifySocket, until } from '../helpers/notify-socket.js';
 import { TCP_INTERCEPT_BIN } from '../helpers/proxy-lab.js';
 
 const lab = await Lab.create({ tag: 'systemd', id: 13 });
@@ -12,34 +13,9 @@ t.teardown(() => lab.destroy());
 const dir = mkdtempSync(join(tmpdir(), 'ti-systemd-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A datagram listener like systemd's, printing each message as one JSON line. */
-async function notifySocket(address: string): Promise<LabProcess> {
-  const bind = address.startsWith('@') ? `'\\0${address.slice(1)}'` : `'${address}'`;
-  const p = lab.spawn('router', 'python3', ['-u', '-c', `
-import json, socket
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(${bind})
-print('bound', flush=True)
-while True:
-    print(json.dumps(s.recv(4096).decode()), flush=True)`]);
-  await p.waitForOutput(/bound/);
-  return p;
-}
-
-const messages = (p: LabProcess): string[] =>
-  p.stdout().split('\n').filter((l) => l.startsWith('"')).map((l) => JSON.parse(l) as string);
-
-async function until(p: LabProcess, check: (m: string[]) => boolean, what: string): Promise<string[]> {
-  for (let i = 0; i < 200; i++) {
-    if (check(messages(p))) return messages(p);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}; got ${JSON.stringify(messages(p))}`);
-}
-
 t.test('READY, STATUS, RELOADING and STOPPING reach $NOTIFY_SOCKET', async (t) => {
   const path = join(dir, 'notify.sock');
-  const listener = await notifySocket(path);
+  const listener = await notifySocket(lab, path);
   const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--metrics', 'off'], { env: { ...process.env, NOTIFY_SOCKET: path } });
   const ready = await until(listener, (m) => m.some((x) => x.startsWith('READY=1')), 'READY=1');
   t.same(ready[0].split('\n'), ['READY=1', 'STATUS=relaying on [::]:5000: 0 open connections', `MAINPID=${proxy.child.pid}`], 'ready, with a status and the main pid');
@@ -53,7 +29,7 @@ t.test('READY, STATUS, RELOADING and STOPPING reach $NOTIFY_SOCKET', async (t) =
 });
 
 t.test('an abstract socket, and with --workers one READY from the supervisor', async (t) => {
-  const listener = await notifySocket('@ti-notify-test');
+  const listener = await notifySocket(lab, '@ti-notify-test');
   const proxy = lab.spawn('router', TCP_INTERCEPT_BIN, ['--metrics', 'off', '--workers', '2'], { env: { ...process.env, NOTIFY_SOCKET: '@ti-notify-test' } });
   const ready = await until(listener, (m) => m.some((x) => x.startsWith('READY=1')), 'READY=1');
   await new Promise((r) => setTimeout(r, 500));
