@@ -56,15 +56,24 @@ t.test('congestion control, keepalive and nodelay per leg', async (t) => {
   }, 'getsockopt on both legs reads back what was asked');
 });
 
-t.test('--cc sets both legs; defaults leave nodelay and keepalive off', async (t) => {
+t.test('--cc sets both legs; by default nodelay is off and keepalive on (300/30/4), --no-keepalive turns it off', async (t) => {
   await env.startProxy(['--cc', 'reno', '--log-level', 'debug']);
   const { done } = await holdConnection(500);
   t.match(await legInfo(lab.client.v4), / reno /, 'client leg runs reno');
   t.match(await legInfo(lab.server.v4), / reno /, 'server leg runs reno');
-  t.notMatch(await legInfo(lab.server.v4), /keepalive/, 'no keepalive timer without -k');
+  const due = /timer:\(keepalive,(\d+)min(\d+)sec,/.exec(await legInfo(lab.server.v4));
+  t.ok(due && Number(due[1]) * 60 + Number(due[2]) > 290, `the server leg's first keepalive probe is due in about 300 s (${due?.[0]})`);
   await done;
   const open = env.logs().find((l) => String(l.message).startsWith('open '));
-  t.match(open, { clientLeg: { nodelay: false, keepalive: false }, serverLeg: { nodelay: false, keepalive: false } });
+  const defaults = { nodelay: false, keepalive: true, keepIdle: 300, keepInterval: 30, keepCount: 4 };
+  t.match(open, { clientLeg: defaults, serverLeg: defaults });
+
+  await env.startProxy(['--no-keepalive', '--log-level', 'debug']);
+  const off = await holdConnection(500);
+  t.notMatch(await legInfo(lab.server.v4), /keepalive/, 'no keepalive timer with --no-keepalive');
+  await off.done;
+  const opens = env.logs().filter((l) => String(l.message).startsWith('open '));
+  t.match(opens[opens.length - 1], { clientLeg: { keepalive: false }, serverLeg: { keepalive: false } });
 });
 
 t.test('--mark sets SO_MARK on the server leg', async (t) => {
