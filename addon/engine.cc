@@ -111,6 +111,7 @@ struct conn {
   uint64_t deadline_ms;     // of the connect
   size_t heap_slot = 0;     // in engine::connecting_
   uint64_t active_ms;
+  uint64_t idle_ms;         // --idle-timeout when it was accepted (0: none); a reload changes new ones only
 };
 
 engine::engine(uv_loop_t* loop, engine_sink* sink, const engine_config& cfg)
@@ -216,12 +217,11 @@ void engine::on_timer(uv_timer_t* h) {
   e->run_retries(RETRY_PARKED);
   while (!e->connecting_.empty() && e->connecting_.earliest()->deadline_ms <= now)
     e->finish(e->connecting_.earliest(), TI_CR_CONNECT_TIMEOUT, ETIMEDOUT, LEG_SERVER);
-  uint64_t idle = e->cfg_.idle_timeout_ms;
-  if (idle && now - e->last_sweep_ms_ >= std::min<uint64_t>(idle / 4 + 1, 1000)) {
+  if (e->idle_timed_ && now - e->last_sweep_ms_ >= std::min<uint64_t>(e->shortest_idle_ms_ / 4 + 1, 1000)) {
     e->last_sweep_ms_ = now;
     for (conn* c = e->all_; c;) {
       conn* next = c->next;
-      if (c->state == RELAYING && now - c->active_ms >= idle)
+      if (c->idle_ms && c->state == RELAYING && now - c->active_ms >= c->idle_ms)
         e->finish(c, TI_CR_IDLE_TIMEOUT, 0, LEG_NONE);
       c = next;
     }
@@ -363,6 +363,11 @@ void engine::start_conn(int cfd, endpoint client) {
   c->start_us = now_us();
   c->active_ms = uv_now(loop_);
   c->deadline_ms = c->active_ms + cfg_.connect_timeout_ms;
+  c->idle_ms = cfg_.idle_timeout_ms;
+  if (c->idle_ms) {
+    idle_timed_++;
+    shortest_idle_ms_ = std::min(shortest_idle_ms_, c->idle_ms);
+  }
 
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -563,6 +568,7 @@ void engine::unlink(conn* c) {
     connecting_.remove(c);
     stats_.connecting--;
   }
+  if (c->idle_ms) idle_timed_--;
   stats_.active--;
 }
 

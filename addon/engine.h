@@ -157,6 +157,8 @@ class engine {
   std::vector<conn*> graveyard_;         // closed in this batch, freed at its end
   uint64_t next_id_ = 0;
   uint64_t last_sweep_ms_ = 0;
+  size_t idle_timed_ = 0;                // open connections with an idle timeout
+  uint64_t shortest_idle_ms_ = UINT64_MAX;   // the shortest idle timeout ever given: how often to sweep
   engine_stats stats_;
 };
 

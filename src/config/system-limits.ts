@@ -1,11 +1,12 @@
-// What the host allows this process, read from /proc: its open-file limit, and the pipe limits
-// of an unprivileged user (a process without CAP_SYS_RESOURCE or CAP_SYS_ADMIN).
+// What the host allows this process, read from /proc: its open-file limit and its pipe limits.
+// The kernel lifts fs.pipe-max-size only for CAP_SYS_RESOURCE, and the per-user pipe quota for
+// CAP_SYS_RESOURCE or CAP_SYS_ADMIN (fs/pipe.c).
 import { readFileSync } from 'node:fs';
 
 export interface SystemLimits {
   /** RLIMIT_NOFILE (soft); null: unlimited or unknown */
   openFiles: number | null;
-  /** fs.pipe-max-size, the largest pipe this process may make; null: none applies (privileged) */
+  /** fs.pipe-max-size, the largest pipe this process may make; null: none applies (CAP_SYS_RESOURCE) */
   pipeMaxBytes: number | null;
   /** the user's pipe quota (fs.pipe-user-pages-soft, or -hard when lower); null: none applies */
   pipeQuotaBytes: number | null;
@@ -29,12 +30,13 @@ const positive = (text: string): number | null => (Number(text.trim()) > 0 ? Num
 export function readSystemLimits(): SystemLimits {
   const files = /^Max open files\s+(\d+)/m.exec(read('/proc/self/limits'));
   const caps = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(read('/proc/self/status'))?.[1] ?? '0'}`);
-  const privileged = ((caps >> CAP_SYS_ADMIN) & 1n) === 1n || ((caps >> CAP_SYS_RESOURCE) & 1n) === 1n;
+  const has = (cap: bigint): boolean => ((caps >> cap) & 1n) === 1n;
+  const resource = has(CAP_SYS_RESOURCE), quotaExempt = resource || has(CAP_SYS_ADMIN);
   const quotaPages = [positive(read('/proc/sys/fs/pipe-user-pages-soft')), positive(read('/proc/sys/fs/pipe-user-pages-hard'))]
     .filter((p): p is number => p !== null);
   return {
     openFiles: files ? Number(files[1]) : null,
-    pipeMaxBytes: privileged ? null : (positive(read('/proc/sys/fs/pipe-max-size')) ?? 1 << 20),
-    pipeQuotaBytes: privileged || quotaPages.length === 0 ? null : Math.min(...quotaPages) * PAGE,
+    pipeMaxBytes: resource ? null : (positive(read('/proc/sys/fs/pipe-max-size')) ?? 1 << 20),
+    pipeQuotaBytes: quotaExempt || quotaPages.length === 0 ? null : Math.min(...quotaPages) * PAGE,
   };
 }
