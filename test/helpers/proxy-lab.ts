@@ -79,6 +79,17 @@ export class ProxyLab {
     return this.logs().filter((l) => String(l.message).startsWith('close '));
   }
 
+  /** The first close line for a connection to <port> logged after the first <since> close lines. */
+  async closeLine(port: number, since: number, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.closeLogs().slice(since).find((l) => String(l.message).includes(`:${port} `));
+      if (line) return line;
+      if (Date.now() > deadline) throw new Error(`no close line for port ${port}:\n${this.proxy?.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Waits until the proxy has logged <n> closed connections. */
   async waitForCloses(n: number, timeoutMs = 10_000): Promise<Array<Record<string, unknown>>> {
     const deadline = Date.now() + timeoutMs;

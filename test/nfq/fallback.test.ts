@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { Lab } from '../lab/lab.js';
 import { parsePing, type PingResult } from '../helpers/ping.js';
-import { queueRules } from './queue-lab.js';
+import { queueRules, withRunner as runWith } from './queue-lab.js';
 import type { PacketQueueStats } from '../../src/nfq/queue.js';
 
 type Stats = PacketQueueStats & { seen: number; heldByUs: number };
@@ -16,19 +16,7 @@ t.teardown(() => lab.destroy());
 await queueRules(lab, '-A', ['icmp']);
 
 /** Runs <fn> while a fallback runner in <mode> with <options> serves queue 0; returns its stats. */
-async function withRunner(mode: string, options: object, fn: () => Promise<void>): Promise<Stats> {
-  const runner = lab.spawn('router', process.execPath, [...process.execArgv, RUNNER, mode, JSON.stringify(options)]);
-  try {
-    await runner.waitForOutput(/^ready$/m, 20_000);
-    await fn();
-  } finally {
-    runner.kill('SIGTERM');
-    await runner.exited;
-  }
-  const m = /^stats (.*)$/m.exec(runner.stdout());
-  if (!m) throw new Error(`fallback runner printed no stats:\n${runner.output()}`);
-  return JSON.parse(m[1]) as Stats;
-}
+const withRunner = (mode: string, options: object, fn: () => Promise<void>): Promise<Stats> => runWith<Stats>(lab, RUNNER, mode, options, fn);
 
 async function ping(count: number): Promise<PingResult> {
   const r = await lab.exec('client', 'ping', ['-c', String(count), '-i', '0.1', '-W', '1', lab.server.v4], { timeoutMs: 30_000 });

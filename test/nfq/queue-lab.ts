@@ -14,9 +14,10 @@ export type RunnerStats = PacketQueueStats & {
 
 const RUNNER = fileURLToPath(new URL('./queue-runner.ts', import.meta.url));
 
-/** Runs <fn> while a queue runner in <mode> serves the router's queue; returns its stats. */
-export async function withQueue(lab: Lab, mode: string, options: object, fn: () => Promise<void>): Promise<RunnerStats> {
-  const runner = lab.spawn('router', process.execPath, [...process.execArgv, RUNNER, mode, JSON.stringify(options)]);
+/** Runs <fn> while the runner script <script> in <mode> serves the router's queue; returns the
+ *  stats it prints as `stats {json}` when stopped. */
+export async function withRunner<S>(lab: Lab, script: string, mode: string, options: object, fn: () => Promise<void>): Promise<S> {
+  const runner = lab.spawn('router', process.execPath, [...process.execArgv, script, mode, JSON.stringify(options)]);
   try {
     await runner.waitForOutput(/^ready$/m, 20_000);
     await fn();
@@ -25,8 +26,13 @@ export async function withQueue(lab: Lab, mode: string, options: object, fn: () 
     await runner.exited;
   }
   const m = /^stats (.*)$/m.exec(runner.stdout());
-  if (!m) throw new Error(`queue runner printed no stats:\n${runner.output()}`);
-  return JSON.parse(m[1]) as RunnerStats;
+  if (!m) throw new Error(`${script} printed no stats:\n${runner.output()}`);
+  return JSON.parse(m[1]) as S;
+}
+
+/** Runs <fn> while a queue runner (queue-runner.ts) in <mode> serves the router's queue. */
+export function withQueue(lab: Lab, mode: string, options: object, fn: () => Promise<void>): Promise<RunnerStats> {
+  return withRunner<RunnerStats>(lab, RUNNER, mode, options, fn);
 }
 
 /** Adds (-A) or deletes (-D) NFQUEUE rules for <protocols> on the router's FORWARD chain, both families. */

@@ -46,17 +46,6 @@ async function observe(p: ProxyLab, host: string, port: number, o: { send?: numb
   return JSON.parse(r.stdout.trim().split('\n')[0]) as Outcome;
 }
 
-/** The first close line for a connection to <port> logged after the first <since> close lines. */
-async function closeLine(p: ProxyLab, port: number, since: number, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = p.closeLogs().slice(since).find((l) => String(l.message).includes(`:${port} `));
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no close line for port ${port}:\n${p.proxy?.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 t.test('default limits', async (t) => {
   await env.startProxy(['--connect-timeout', '1500']);
 
@@ -82,7 +71,7 @@ t.test('default limits', async (t) => {
     t.equal(s.ok, 0, 'the transfer failed');
     const code = Object.keys(s.errors)[0];
     t.ok(code === 'ECONNRESET' || code === 'EPIPE', `client saw a reset (${code})`);
-    t.match(await closeLine(env, 7001, since), { message: /server-reset$/ }, 'logged as server-reset');
+    t.match(await env.closeLine(7001, since), { message: /server-reset$/ }, 'logged as server-reset');
   });
 
   t.test('a client reset reaches the server as a reset', async (t) => {
@@ -97,14 +86,14 @@ t.test('default limits', async (t) => {
     const since = env.closeLogs().length;
     const o = await observe(env, lab.server.v4, 7999);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
-    t.match(await closeLine(env, 7999, since), { message: /refused$/, error: /ECONNREFUSED/ });
+    t.match(await env.closeLine(7999, since), { message: /refused$/, error: /ECONNREFUSED/ });
   });
 
   t.test('an ICMP-unreachable server resets the client at once', async (t) => {
     const since = env.closeLogs().length;
     const o = await observe(env, lab.server.v4, 7998);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
-    t.match(await closeLine(env, 7998, since), { message: /unreachable$/, error: /EHOSTUNREACH/ });
+    t.match(await env.closeLine(7998, since), { message: /unreachable$/, error: /EHOSTUNREACH/ });
   });
 
   t.test('a silent server resets the client after --connect-timeout', async (t) => {
@@ -112,14 +101,14 @@ t.test('default limits', async (t) => {
     const o = await observe(env, lab.server.v4, 7997);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
     t.ok(o.ms >= 1400 && o.ms < 4000, `after about 1500 ms (${o.ms} ms)`);
-    t.match(await closeLine(env, 7997, since), { message: /connect-timeout$/ });
+    t.match(await env.closeLine(7997, since), { message: /connect-timeout$/ });
   });
 
   t.test("a connection to the proxy's own port is refused, not looped", async (t) => {
     const since = env.closeLogs().length;
     const o = await observe(env, lab.routerClientSide.v4, 5000);
     t.equal(o.code, 'ECONNRESET', 'client got a reset');
-    t.match(await closeLine(env, 5000, since), { message: /loop$/ });
+    t.match(await env.closeLine(5000, since), { message: /loop$/ });
   });
 });
 
@@ -137,7 +126,7 @@ t.test('a client reset after its FIN closes both legs at once', async (t) => {
     s.on('finish', () => setTimeout(() => { s.resetAndDestroy(); console.log('reset-sent'); }, 200));`);
   t.equal(r.stdout.trim(), 'reset-sent', `the client sent its FIN, then a reset (${r.stderr})`);
   const sent = Date.now();
-  const line = await closeLine(env, 7002, 0, 3000).catch(() => null);
+  const line = await env.closeLine(7002, 0, 3000).catch(() => null);
   const liveMs = Date.now() - sent;
   t.match(line, { message: /client-reset$/ }, `logged as client-reset, ${liveMs} ms after the reset`);
   t.ok(liveMs < 1000, `within 1 s (${liveMs} ms)`);
@@ -153,7 +142,7 @@ t.test('--idle-timeout resets a silent connection', async (t) => {
   const o = await observe(env, lab.server.v4, 7001, { send: 10 });
   t.equal(o.code, 'ECONNRESET', 'client got a reset');
   t.ok(o.ms >= 900 && o.ms < 4000, `after about 1 s (${o.ms} ms)`);
-  t.match(await closeLine(env, 7001, since), { message: /idle-timeout$/ });
+  t.match(await env.closeLine(7001, since), { message: /idle-timeout$/ });
 });
 
 t.test('--max-connections resets connections over the limit', async (t) => {

@@ -2,7 +2,8 @@
 // together with per-leg options: the server leg is MPTCP while each leg keeps its own congestion
 // control.
 import t from 'tap';
-import { nodeScript, proxyLab, type ProxyLab } from '../helpers/proxy-lab.js';
+import { nodeScript, proxyLab } from '../helpers/proxy-lab.js';
+import { MPTCP_SERVER } from '../helpers/mptcp-server.js';
 import type { LabProcess } from '../lab/lab.js';
 
 const env = await proxyLab(t, 'icmpmp', 60);
@@ -41,16 +42,6 @@ async function observe(host: string, port: number): Promise<Outcome> {
   return JSON.parse(r.stdout.trim().split('\n')[0]) as Outcome;
 }
 
-async function closeLine(p: ProxyLab, port: number, since: number, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = p.closeLogs().slice(since).find((l) => String(l.message).includes(`:${port} `));
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no close line for port ${port}:\n${p.proxy?.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 t.test('an ICMP-unreachable server resets the client at once', async (t) => {
   // A connect timeout far beyond the test's patience: only the ICMP can end these in time.
   await env.startProxy(['--connect-timeout', '30000']);
@@ -59,30 +50,12 @@ t.test('an ICMP-unreachable server resets the client at once', async (t) => {
     const o = await observe(lab.server[family], 7998);
     t.equal(o.code, 'ECONNRESET', `IPv${family[1]}: the client got a reset (${JSON.stringify(o)})`);
     t.ok(o.ms < 5000, `IPv${family[1]}: well before --connect-timeout (${o.ms} ms)`);
-    t.match(await closeLine(env, 7998, since), { message: /unreachable$/, error: /EHOSTUNREACH/ },
+    t.match(await env.closeLine(7998, since), { message: /unreachable$/, error: /EHOSTUNREACH/ },
       `IPv${family[1]}: logged as unreachable`);
   }
   await env.stopProxy();
 });
 
-// An MPTCP listener (IPPROTO_MPTCP = 262) that answers each connection with whether it is
-// really MPTCP (TCP_IS_MPTCP = 43) and how many bytes it read.
-const SERVER = `
-import socket
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, 262)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('::', 7002)); s.listen(16)
-print('listening', flush=True)
-while True:
-    c, addr = s.accept()
-    n = 0
-    while True:
-        d = c.recv(65536)
-        if not d: break
-        n += len(d)
-    c.sendall(('mptcp=%d bytes=%d\\n' % (c.getsockopt(socket.SOL_TCP, 43), n)).encode())
-    c.close()
-`;
 
 // Connects, sends 100 kB, then holds the connection until SIGUSR1; then FIN and the reply.
 const CLIENT = `
@@ -109,7 +82,7 @@ async function sockets(filter: string): Promise<string[]> {
 }
 
 t.test('--mptcp with per-leg options: MPTCP server leg, reno toward the client, cubic toward the server', async (t) => {
-  const server = lab.spawn('server', 'python3', ['-c', SERVER]);
+  const server = lab.spawn('server', 'python3', ['-c', MPTCP_SERVER]);
   let client: LabProcess | null = null;
   try {
     await server.waitForOutput(/listening/);
@@ -132,7 +105,7 @@ t.test('--mptcp with per-leg options: MPTCP server leg, reno toward the client, 
       t.ok(msk.split('\n').some((l) => l.includes(':7002')), `${v}: ss -M lists the MPTCP connection in the router`);
       client.kill('SIGUSR1');
       const [reply] = (await client.waitForOutput(/^mptcp=.*$/m, 10_000));
-      t.equal(reply, 'mptcp=1 bytes=100000', `${v}: the server saw an MPTCP connection and every byte`);
+      t.match(reply, /^mptcp=1 bytes=100000 peer=/, `${v}: the server saw an MPTCP connection and every byte`);
       await client.exited;
       client = null;
     }

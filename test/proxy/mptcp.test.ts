@@ -2,31 +2,14 @@
 // the client keeps plain TCP.
 import t from 'tap';
 import { proxyLab } from '../helpers/proxy-lab.js';
+import { MPTCP_SERVER } from '../helpers/mptcp-server.js';
 
 const env = await proxyLab(t, 'mptcp', 6);
 const { lab } = env;
 
-// An MPTCP listener (IPPROTO_MPTCP = 262) that answers each connection with whether it is
-// really MPTCP (TCP_IS_MPTCP = 43) and how many bytes it read.
-const SERVER = `
-import socket
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, 262)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('::', 7002)); s.listen(16)
-print('listening', flush=True)
-while True:
-    c, addr = s.accept()
-    n = 0
-    while True:
-        d = c.recv(65536)
-        if not d: break
-        n += len(d)
-    c.sendall(('mptcp=%d bytes=%d peer=%s\\n' % (c.getsockopt(socket.SOL_TCP, 43), n, addr[0])).encode())
-    c.close()
-`;
 
 t.test('the server leg runs MPTCP', async (t) => {
-  const server = lab.spawn('server', 'python3', ['-c', SERVER]);
+  const server = lab.spawn('server', 'python3', ['-c', MPTCP_SERVER]);
   await server.waitForOutput(/listening/);
   await env.startProxy(['--mptcp', '--cc-server', 'cubic', '-n', '-k', '--log-level', 'debug']);
   for (const family of ['v4', 'v6'] as const) {
