@@ -35,3 +35,11 @@ export interface Component<O = unknown> {
   /** What a standalone subcommand prints when it stops (the emulator's figures). */
   report?(): string;
 }
+
+/** Values compared as a reload compares them (plain data: options, endpoints). */
+export const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** The names of the [name, running, wanted] triples whose values differ. */
+export function changedOptions(pairs: ReadonlyArray<readonly [string, unknown, unknown]>): string[] {
+  return pairs.filter(([, a, b]) => !sameValue(a, b)).map(([name]) => name);
+}

@@ -2,7 +2,7 @@
 // engine takes them for connections accepted from now on); listeners need a restart.
 import type { ProxyOptions } from '../config/proxy-options.js';
 import type { EngineConfig } from '../native/addon.js';
-import type { ReloadOutcome } from '../host/component.js';
+import { changedOptions, sameValue, type ReloadOutcome } from '../host/component.js';
 
 /** Which option each engine setting comes from, for the log. */
 const ENGINE_OPTION: Record<keyof EngineConfig, string> = {
@@ -12,21 +12,19 @@ const ENGINE_OPTION: Record<keyof EngineConfig, string> = {
   idleTimeoutMs: 'idle-timeout', inspect: 'log-level',
 };
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-
 export function planProxyReload(current: ProxyOptions, wanted: ProxyOptions | null): ReloadOutcome & { next: ProxyOptions } {
   if (wanted === null) return { next: current, applied: [], needRestart: ['bind-listen'] };
   const applied = new Set<string>();
   for (const key of Object.keys(ENGINE_OPTION) as Array<keyof EngineConfig>) {
-    if (!same(current.engine[key], wanted.engine[key])) applied.add(ENGINE_OPTION[key]);
+    if (!sameValue(current.engine[key], wanted.engine[key])) applied.add(ENGINE_OPTION[key]);
   }
-  const restartOnly: Array<[string, unknown, unknown]> = [
+  const restartOnly = [
     ['bind-listen', current.listen, wanted.listen],
     ['backlog', current.backlog, wanted.backlog],
-  ];
+  ] as const;
   return {
     next: { ...current, engine: wanted.engine },
     applied: [...applied],
-    needRestart: restartOnly.filter(([, a, b]) => !same(a, b)).map(([name]) => name),
+    needRestart: changedOptions(restartOnly),
   };
 }

@@ -54,32 +54,21 @@ t.test('nothing counted at first', async (t) => {
   t.same(counts(await scrape(env)), expected, 'every result at 0');
 });
 
-t.test('a server that resets counts as reset', async (t) => {
-  const s = await env.xfer(lab.server.v4, SERVER_PORT, ['--wait-eof', '--reset-after', '1000', '--bytes', '64k', '--back', '0', '--timeout-ms', '10000'], 30_000);
-  t.equal(s.failed, 1, 'the client saw its connection fail');
-  expected.reset = 1;
-  t.same(await waitForCount('reset', 1), expected, 'reset is 1, nothing else counted');
-  await env.waitForLog(new RegExp(`:${SERVER_PORT} server-reset(\\s|$)`));
-  t.pass('logged as server-reset');
-});
+/** A connection the client sees fail raises exactly one result label, and logs its reason. */
+function failureCounts(what: string, port: number, args: string[], result: string, reason: string): void {
+  t.test(`${what} counts as ${result}`, async (t) => {
+    const s = await env.xfer(lab.server.v4, port, [...args, '--timeout-ms', '10000'], 30_000);
+    t.equal(s.failed, 1, 'the client saw its connection fail');
+    expected[result] = 1;
+    t.same(await waitForCount(result, 1), expected, `${result} is 1, nothing else changed`);
+    await env.waitForLog(new RegExp(`:${port} ${reason}(\\s|$)`));
+    t.pass(`logged as ${reason}`);
+  });
+}
 
-t.test('a silent server past --connect-timeout counts as timeout', async (t) => {
-  const s = await env.xfer(lab.server.v4, SILENT_PORT, ['--bytes', '1k', '--back', '0', '--timeout-ms', '10000'], 30_000);
-  t.equal(s.failed, 1, 'the client saw its connection fail');
-  expected.timeout = 1;
-  t.same(await waitForCount('timeout', 1), expected, 'timeout is 1, nothing else changed');
-  await env.waitForLog(new RegExp(`:${SILENT_PORT} connect-timeout(\\s|$)`));
-  t.pass('logged as connect-timeout');
-});
-
-t.test('a port nobody listens on counts as refused', async (t) => {
-  const s = await env.xfer(lab.server.v4, CLOSED_PORT, ['--bytes', '1k', '--back', '0', '--timeout-ms', '10000'], 30_000);
-  t.equal(s.failed, 1, 'the client saw its connection fail');
-  expected.refused = 1;
-  t.same(await waitForCount('refused', 1), expected, 'refused is 1, nothing else changed');
-  await env.waitForLog(new RegExp(`:${CLOSED_PORT} refused(\\s|$)`));
-  t.pass('logged as refused');
-});
+failureCounts('a server that resets', SERVER_PORT, ['--wait-eof', '--reset-after', '1000', '--bytes', '64k', '--back', '0'], 'reset', 'server-reset');
+failureCounts('a silent server past --connect-timeout', SILENT_PORT, ['--bytes', '1k', '--back', '0'], 'timeout', 'connect-timeout');
+failureCounts('a port nobody listens on', CLOSED_PORT, ['--bytes', '1k', '--back', '0'], 'refused', 'refused');
 
 t.test('over --max-connections counts as limit', async (t) => {
   // One connection held open: the header asks the server to wait for the client's FIN.
