@@ -4,13 +4,16 @@
 // (a sender retransmission filling a hole) shifts the tail. Lookups are by byte coverage, never by
 // exact start, since a sender may re-segment what it sends again.
 import { seqDiff, seqGe, seqGt, seqLe, seqLt } from '../packet/seq.js';
+import type { ArenaChunk, CopyArena } from './copy-arena.js';
 
 export class CachedSegment {
   /** first sequence number and the one after the segment (payload, plus one for FIN) */
   seq: number;
   end: number;
-  /** the whole IP packet as it was forwarded */
-  packet: Buffer;
+  /** the whole IP packet as it was forwarded: chunk.buf[offset, offset + length) */
+  readonly chunk: ArenaChunk;
+  readonly offset: number;
+  readonly length: number;
   /** when it was last sent toward the lossy side (forwarded or retransmitted), performance.now() */
   lastTx: number;
   /** local retransmissions of it */
@@ -20,12 +23,18 @@ export class CachedSegment {
   /** a SACK block from the mobile covered it: not missing there */
   sacked = false;
 
-  constructor(seq: number, end: number, packet: Buffer, now: number, senderRetransmit: boolean) {
+  constructor(seq: number, end: number, chunk: ArenaChunk, offset: number, length: number, now: number, senderRetransmit: boolean) {
     this.seq = seq;
     this.end = end;
-    this.packet = packet;
+    this.chunk = chunk;
+    this.offset = offset;
+    this.length = length;
     this.lastTx = now;
     this.senderRetransmit = senderRetransmit;
+  }
+
+  get packet(): Buffer {
+    return this.chunk.buf.subarray(this.offset, this.offset + this.length);
   }
 
   /** Karn: only a segment sent once times the round trip. */
@@ -35,10 +44,14 @@ export class CachedSegment {
 }
 
 export class SegmentCache {
+  /** where the segments' packets are copied: its bytes are the flow's cache memory */
+  readonly arena: CopyArena;
   #segments: CachedSegment[] = [];
   #start = 0;
-  /** bytes of cached packets */
-  bytes = 0;
+
+  constructor(arena: CopyArena) {
+    this.arena = arena;
+  }
 
   get count(): number {
     return this.#segments.length - this.#start;
@@ -76,7 +89,6 @@ export class SegmentCache {
 
   /** Adds a segment overlapping none cached (check overlaps() first), in sequence order. */
   insert(s: CachedSegment): void {
-    this.bytes += s.packet.length;
     const tail = this.tail();
     if (tail === null || seqGe(s.seq, tail.end)) {
       this.#segments.push(s);
@@ -95,7 +107,7 @@ export class SegmentCache {
       const s = this.#segments[this.#start];
       if (seqGt(s.end, ack)) break;
       if (s.timesRoundTrip) sample = s;
-      this.bytes -= s.packet.length;
+      this.arena.release(s.chunk);
       this.#segments[this.#start++] = undefined as unknown as CachedSegment;
     }
     if (this.#start > 1024 && this.#start * 2 > this.#segments.length) {
@@ -111,7 +123,7 @@ export class SegmentCache {
   clear(): void {
     this.#segments = [];
     this.#start = 0;
-    this.bytes = 0;
+    this.arena.clear();
   }
 
   /** Bytes of sequence space from the head's start to the tail's end (for logs). */

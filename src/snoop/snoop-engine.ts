@@ -2,7 +2,6 @@
 // packet's flow, keeps the caches within their byte limits (a flow's own, and the total by
 // evicting the longest idle flows first), runs one local timer per flow on a shared deadline
 // heap, sends retransmissions through the given sender, and counts what it did.
-import { copyPacket } from '../pipeline/packet-copy.js';
 import { FlowTable, type EvictReason } from '../pipeline/flow-table.js';
 import { parsePacket, ParsedPacket } from '../packet/packet.js';
 import { TcpFlag, TcpOptions } from '../packet/tcp.js';
@@ -41,6 +40,12 @@ export interface SnoopPacket {
 export type FlowEnd = EvictReason | 'memory' | 'closed' | 'reset';
 
 const DEFAULT_MAX_FLOWS = 65536;
+const MAX_CHUNK = 256 * 1024;
+
+/** A flow's arena chunks: at most an eighth of its cache, so that its limit is not reached in two steps. */
+function maxChunk(s: SnoopSettings): number {
+  return Math.min(MAX_CHUNK, Math.floor(s.flowCacheBytes / 8));
+}
 
 export class SnoopEngine implements FlowServices {
   now = 0;
@@ -94,20 +99,20 @@ export class SnoopEngine implements FlowServices {
     if (h < 0) {
       const starts = (flags & TcpFlag.SYN) !== 0 || (p.towardMobile && (tcp.payloadLength() > 0 || (flags & TcpFlag.FIN) !== 0));
       if (!starts) return true;
-      const flow = new SnoopFlow(this.#settings.minRtoMs);
+      const flow = new SnoopFlow(this.#settings.minRtoMs, maxChunk(this.#settings));
       h = flow.handle = this.flows.insert(p.parsed, flow, now);
       this.counters.flows = this.flows.size;
     } else {
       this.flows.touch(h, now);
     }
-    const flow = this.flows.get(h), before = flow.cache.bytes, suppressed = flow.stats.dupacksSuppressed;
+    const flow = this.flows.get(h), before = flow.cache.arena.bytes, suppressed = flow.stats.dupacksSuppressed;
     this.#packet = p;
     let forward: boolean;
     try {
       forward = p.towardMobile ? flow.towardMobile(tcp, this) : flow.fromMobile(tcp, this.#readOptions, this);
     } finally {
       this.#packet = null;
-      this.counters.cacheBytes += flow.cache.bytes - before;
+      this.counters.cacheBytes += flow.cache.arena.bytes - before;
     }
     this.counters.dupacksSuppressed += flow.stats.dupacksSuppressed - suppressed;
     if (flow.finished) this.#end(h, 'closed');
@@ -140,16 +145,19 @@ export class SnoopEngine implements FlowServices {
 
   // FlowServices, for the flow being decided.
 
-  cacheCopy(flow: SnoopFlow): Buffer | null {
-    const p = this.#packet!;
-    const ip = p.parsed.ip(), length = ip.end - ip.off;
-    if (p.truncated || flow.cache.bytes + length > this.#settings.flowCacheBytes || !this.#makeRoom(flow, length)) {
+  cacheCopy(flow: SnoopFlow): number {
+    const p = this.#packet!, arena = flow.cache.arena;
+    const ip = p.parsed.ip(), length = ip.end - ip.off, growth = arena.growthFor(length);
+    if (p.truncated || arena.bytes + growth > this.#settings.flowCacheBytes || !this.#makeRoom(flow, growth)) {
       this.counters.uncached++;
-      return null;
+      return -1;
     }
-    const copy = copyPacket(ip.buf, ip.off, length);
-    if (p.checksumNotReady && parsePacket(copy, this.#scratch) === 0) this.#scratch.tcp.fillChecksum(this.#scratch.ip());
-    return copy;
+    const offset = arena.copy(ip.buf, ip.off, length);
+    if (p.checksumNotReady) {
+      const copy = arena.current.buf.subarray(offset, offset + length);
+      if (parsePacket(copy, this.#scratch) === 0) this.#scratch.tcp.fillChecksum(this.#scratch.ip());
+    }
+    return offset;
   }
 
   retransmit(flow: SnoopFlow, s: CachedSegment): void {
@@ -178,8 +186,8 @@ export class SnoopEngine implements FlowServices {
   #readOptions = (): TcpOptions | null => (this.#packet!.parsed.tcp.parseOptions(this.#options) === 0 ? this.#options : null);
 
   // Evicts the longest idle flows other than this one until the total cache has room.
-  #makeRoom(flow: SnoopFlow, length: number): boolean {
-    while (this.counters.cacheBytes + length > this.#settings.cacheBytes) {
+  #makeRoom(flow: SnoopFlow, growth: number): boolean {
+    while (this.counters.cacheBytes + growth > this.#settings.cacheBytes) {
       const oldest = this.flows.oldest();
       if (oldest < 0 || oldest === flow.handle) return false;
       this.#end(oldest, 'memory');
@@ -209,7 +217,7 @@ export class SnoopEngine implements FlowServices {
   #drop(flow: SnoopFlow): void {
     if (flow.timer >= 0) this.#timers.cancel(flow.timer);
     flow.timer = -1;
-    this.counters.cacheBytes -= flow.cache.bytes;
+    this.counters.cacheBytes -= flow.cache.arena.bytes;
     flow.cache.clear();
   }
 }

@@ -21,6 +21,7 @@
 import { seqGe, seqGt, seqLe, seqLt } from '../packet/seq.js';
 import { segEnd, TcpFlag, type TcpOptions, type TcpView } from '../packet/tcp.js';
 import { LocalRto } from './local-rto.js';
+import { CopyArena } from './copy-arena.js';
 import { CachedSegment, SegmentCache } from './segment-cache.js';
 
 /** What a flow needs from the agent that keeps it. */
@@ -28,8 +29,9 @@ export interface FlowServices {
   /** performance.now() of the packet or timer being handled */
   readonly now: number;
   readonly maxRetransmits: number;
-  /** A copy of the packet being decided, if the caches have room for it; else null (counted). */
-  cacheCopy(flow: SnoopFlow): Buffer | null;
+  /** Copies the packet being decided into the flow's arena if the caches have room for it, and
+   *  returns its offset in flow.cache.arena.current; else -1 (counted). */
+  cacheCopy(flow: SnoopFlow): number;
   /** Sends the segment again toward the lossy side (counts it, stamps lastTx). */
   retransmit(flow: SnoopFlow, s: CachedSegment): void;
   /** Runs the local timer from now, or stops it when the cache is empty. */
@@ -44,7 +46,7 @@ export class SnoopFlow {
   /** its FlowTable handle and its timer's handle (-1: none), kept by the agent */
   handle = -1;
   timer = -1;
-  readonly cache = new SegmentCache();
+  readonly cache: SegmentCache;
   readonly rto: LocalRto;
   /** the highest sequence number after data sent toward the lossy side */
   haveData = false;
@@ -68,8 +70,9 @@ export class SnoopFlow {
   /** for the flow's log line */
   readonly stats = { cached: 0, localRetransmits: 0, dupacksSuppressed: 0, timeouts: 0 };
 
-  constructor(minRtoMs: number) {
+  constructor(minRtoMs: number, maxChunk: number) {
     this.rto = new LocalRto(minRtoMs);
+    this.cache = new SegmentCache(new CopyArena(maxChunk));
   }
 
   /** Both FINs seen and the sender's acknowledged: nothing is left to recover. */
@@ -247,9 +250,10 @@ export class SnoopFlow {
   }
 
   #cache(seq: number, end: number, senderRetransmit: boolean, svc: FlowServices): void {
-    const copy = svc.cacheCopy(this);
-    if (copy === null) return;
-    this.cache.insert(new CachedSegment(seq, end, copy, svc.now, senderRetransmit));
+    const offset = svc.cacheCopy(this);
+    if (offset < 0) return;
+    const chunk = this.cache.arena.current;
+    this.cache.insert(new CachedSegment(seq, end, chunk, offset, chunk.used - offset, svc.now, senderRetransmit));
     this.stats.cached++;
   }
 

@@ -28,7 +28,8 @@ t.test('new data is cached and forwarded; a new ACK frees what it covers and tim
   t.equal(flow.rto.srtt, 12, 'RTT from forwarding to the ACK');
   t.ok(h.ack(S + 3 * MSS));
   t.equal(flow.cache.count, 0);
-  t.equal(h.engine.counters.cacheBytes, 0, 'the total follows the flows');
+  t.equal(h.engine.counters.cacheBytes, flow.cache.arena.bytes, 'the total follows the flows');
+  t.equal(flow.cache.arena.bytes, 16 * 1024, 'the empty flow keeps its one chunk to fill again');
   t.same(h.takeSent(), []);
 });
 
@@ -266,12 +267,15 @@ t.test('flows are picked up mid-stream from data; a lone ACK creates nothing; a 
 });
 
 t.test('memory: the flow cap, the total cap (longest idle flow evicted, counted), truncated packets, checksums not ready', async (t) => {
-  const per = new SnoopHarness({ flowCacheBytes: 3000 });
-  send(per, S, 3);
-  t.equal(per.engine.flows.get(0).cache.count, 2, 'a full flow cache forwards without caching');
+  const per = new SnoopHarness({ flowCacheBytes: 40 * 1024 });
+  send(per, S, 31);
+  t.equal(per.engine.flows.get(0).cache.count, 30, 'two 16 KiB chunks of 15 packets; a third would pass the flow\'s 40 KiB');
   t.equal(per.engine.counters.uncached, 1);
+  t.equal(per.engine.counters.cacheBytes, 32 * 1024, 'memory is counted in chunks');
+  t.ok(per.ack(S + 15 * MSS));
+  t.equal(per.engine.counters.cacheBytes, 16 * 1024, 'a chunk whose segments are all acknowledged is let go');
 
-  const total = new SnoopHarness({ cacheBytes: 5000, flowCacheBytes: 5000 });
+  const total = new SnoopHarness({ cacheBytes: 40 * 1024, flowCacheBytes: 40 * 1024 });
   for (let f = 0; f < 3; f++) {
     total.now += 1;
     t.ok(total.data(S, MSS, { srcPort: FIXED_PORT + f }));
@@ -279,7 +283,7 @@ t.test('memory: the flow cap, the total cap (longest idle flow evicted, counted)
   }
   t.equal(total.engine.counters.evictions.memory, 1, 'the first flow made room');
   t.equal(total.engine.counters.flows, 2);
-  t.ok(total.engine.counters.cacheBytes <= 5000);
+  t.equal(total.engine.counters.cacheBytes, 32 * 1024);
 
   const cap = new SnoopHarness({}, 4, 2);
   for (let f = 0; f < 3; f++) t.ok(cap.data(S, MSS, { srcPort: FIXED_PORT + f }));
