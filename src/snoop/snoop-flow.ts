@@ -15,7 +15,8 @@
 //   an earlier one: receivers repeat only their latest blocks) covered. It is dropped only if the
 //   agent holds all of that and is still recovering it: each missing segment is sent at once, the
 //   one the mobile waits for again after each local RTO, at most maxRetransmits times; after that,
-//   and for bytes it never cached, the duplicate ACKs go to the sender, whose recovery takes over.
+//   for bytes it never cached, and once the ACKs have stalled for HIDE_LIMIT_MS, the duplicate
+//   ACKs go to the sender, whose recovery takes over.
 // - The local timer restarts on each new ACK; when it expires while the mobile waits for the
 //   cached head, the head is sent again and the timeout doubles.
 import { seqGe, seqGt, seqLe, seqLt } from '../packet/seq.js';
@@ -41,6 +42,10 @@ export interface FlowServices {
 }
 
 const NOT_DUPACK = TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST | TcpFlag.ECE;
+/** The longest the mobile's ACKs may stall while their duplicates are kept from the sender: half
+ *  the 200 ms minimum RTO of a Linux sender, so that a slow local repair costs it a fast
+ *  retransmission at worst, never a timeout. */
+export const HIDE_LIMIT_MS = 100;
 
 export class SnoopFlow {
   /** its FlowTable handle and its timer's handle (-1: none), kept by the agent */
@@ -55,6 +60,8 @@ export class SnoopFlow {
   haveAck = false;
   lastAck = 0;
   lastWindow = 0;
+  /** when the ACK last advanced */
+  lastAckAt = 0;
   /** where the sender's FIN ends, once seen; whether the mobile sent its FIN */
   finEnd = -1;
   mobileFin = false;
@@ -116,8 +123,8 @@ export class SnoopFlow {
   }
 
   /**
-   * A segment coming from the lossy side; options are parsed only when a duplicate ACK needs its
-   * SACK blocks (null: malformed). True: forward it.
+   * A segment coming from the lossy side; its options are parsed on first use (null: malformed).
+   * True: forward it.
    */
   fromMobile(tcp: TcpView, options: () => TcpOptions | null, svc: FlowServices): boolean {
     const flags = tcp.flags();
@@ -129,31 +136,29 @@ export class SnoopFlow {
     if (flags & TcpFlag.FIN) this.mobileFin = true;
     if (!(flags & TcpFlag.ACK)) return true;
     const ack = tcp.ackNumber(), window = tcp.window();
-    if (!this.haveAck) {
+    if (this.haveAck && seqLt(ack, this.lastAck)) return true;
+    if (!this.haveAck || seqGt(ack, this.lastAck)) {
       this.haveAck = true;
       this.#newAck(ack, window, svc);
-      return true;
-    }
-    if (seqLt(ack, this.lastAck)) return true;
-    if (seqGt(ack, this.lastAck)) {
-      this.#newAck(ack, window, svc);
+      // Every ACK's SACK blocks go on the scoreboard: the next ones may not repeat them.
+      if (this.haveData && seqLt(ack, this.lastSeen)) this.#markSacked(ack, options());
       return true;
     }
     const candidate = tcp.payloadLength() === 0 && (flags & NOT_DUPACK) === 0 && this.haveData && seqLt(this.lastAck, this.lastSeen);
     const windowChanged = window !== this.lastWindow;
     this.lastWindow = window;
-    if (!candidate) return true;
+    const o = this.haveData && seqLt(ack, this.lastSeen) ? options() : null;
+    const sackAbove = this.#markSacked(ack, o);
+    if (!candidate || o === null) return true;
     const head = this.cache.head();
     if (head === null || seqGt(head.seq, ack)) return true;
-    const o = options();
-    if (o === null) return true;
     // Linux receivers widen their window as out-of-order data arrives (tcp_grow_window), so
     // their duplicate ACKs often carry a new window: one whose SACK blocks report data above the
     // ACK is a duplicate all the same (the next new ACK brings the sender the window). Without
     // SACK a changed window makes it a window update (RFC 5681); a D-SACK block alone (at or
     // below the ACK) reports a duplicate segment, not a hole.
-    if (o.sackCount > 0 ? !this.#markSacked(ack, o) : windowChanged) return true;
-    if (!this.#recover(ack, svc)) return true;
+    if (o.sackCount > 0 ? !sackAbove : windowChanged) return true;
+    if (!this.#recover(ack, svc) || svc.now - this.lastAckAt > HIDE_LIMIT_MS) return true;
     this.stats.dupacksSuppressed++;
     return false;
   }
@@ -180,6 +185,7 @@ export class SnoopFlow {
     }
     this.lastAck = ack;
     this.lastWindow = window;
+    this.lastAckAt = svc.now;
     this.rto.resetBackoff();
     svc.restartTimer(this);
   }
@@ -187,7 +193,8 @@ export class SnoopFlow {
   // Marks the cached segments the ACK's SACK blocks cover, walking down from each block's right
   // edge until a segment already marked (blocks mostly grow at the right): false if no block lies
   // above the ACK.
-  #markSacked(ack: number, o: TcpOptions): boolean {
+  #markSacked(ack: number, o: TcpOptions | null): boolean {
+    if (o === null) return false;
     let above = false;
     for (let b = 0; b < o.sackCount; b++) {
       const left = o.sackBlocks[2 * b], right = o.sackBlocks[2 * b + 1];

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { TcpFlag } from '../../src/packet/tcp.js';
 import { parsePacket, ParsedPacket } from '../../src/packet/packet.js';
+import { HIDE_LIMIT_MS } from '../../src/snoop/snoop-flow.js';
 import { FIXED_PORT, SnoopHarness } from './snoop-harness.js';
 
 const S = 1_000_000;
@@ -74,6 +75,15 @@ t.test('SACK: a range SACKed once stays received when later ACKs no longer list 
   t.notOk(h.ack(S + MSS, { sack: [[S + 8 * MSS, S + 12 * MSS], [S + 6 * MSS, S + 7 * MSS], [S + 4 * MSS, S + 5 * MSS]] }));
   t.same(h.takeSent().sort(), [S + MSS, S + 3 * MSS, S + 5 * MSS, S + 7 * MSS], 'each hole once; segment 2, no longer listed, is not sent');
   t.equal(h.engine.counters.localRetransmits, 4);
+});
+
+t.test('SACK blocks on a new ACK go on the scoreboard too', async (t) => {
+  const h = new SnoopHarness();
+  send(h, S, 10);
+  t.ok(h.ack(S + MSS));
+  t.ok(h.ack(S + 4 * MSS, { sack: [[S + 5 * MSS, S + 6 * MSS]] }), 'a partial new ACK is forwarded');
+  t.notOk(h.ack(S + 4 * MSS, { sack: [[S + 7 * MSS, S + 8 * MSS]] }));
+  t.same(h.takeSent().sort(), [S + 4 * MSS, S + 6 * MSS], 'segment 5, SACKed only by the new ACK, is not sent');
 });
 
 t.test('holes the agent never saw (loss before it): the duplicate ACK reaches the sender, cached holes are still sent', async (t) => {
@@ -195,6 +205,19 @@ t.test('a lost local retransmission is sent again after the RTO; once all tries 
   h.now += 81;
   t.ok(h.ack(S + MSS), 'out of tries: the sender sees its duplicate ACK');
   t.same(h.takeSent(), []);
+});
+
+t.test('duplicates reach the sender once the ACKs have stalled for HIDE_LIMIT_MS, before its timeout could fire', async (t) => {
+  const h = new SnoopHarness({ minRtoMs: 40, maxRetransmits: 10 });
+  send(h, S, 4);
+  t.ok(h.ack(S + MSS));
+  h.now += 1;
+  t.notOk(h.ack(S + MSS));
+  h.now += HIDE_LIMIT_MS - 1;
+  t.notOk(h.ack(S + MSS), 'within the limit');
+  h.now += 1;
+  t.ok(h.ack(S + MSS), 'past it: the sender sees the duplicate');
+  t.ok(h.takeSent().length >= 2, 'while the local retransmissions go on');
 });
 
 t.test('sequence numbers wrap: 1 MB from ISN 0xFFFFF000, an ACK of exactly 0, a segment across 2^32, an old ACK 2^31-1 behind', async (t) => {
