@@ -41,7 +41,7 @@ async function stop(t: Test, p: LabProcess): Promise<void> {
 t.test('runs with its rules until SIGTERM, then removes them and reports', async (t) => {
   t.equal(await queueRules(), '', 'no queue rule before');
   const p = await startSnoop(['--snoop-interface', lab.clientIf]);
-  t.match(p.stdout(), new RegExp(`^tcp-intercept snoop: queue 16: lossy side ${lab.clientIf}\\n`), 'the ready line');
+  t.match(p.stdout(), new RegExp(`^tcp-intercept snoop: queue 16: lossy side ${lab.clientIf} \\(cache 64 MiB`), 'the ready line');
   const rules = await queueRules();
   if (backend === 'nft') {
     t.match(rules, `oifname "${lab.clientIf}"`);
@@ -100,7 +100,7 @@ t.test('without CAP_NET_ADMIN: exit 77, no rule', async (t) => {
 
 t.test('the service runs snoop without a proxy, and reloads', async (t) => {
   const p = lab.spawn('router', TCP_INTERCEPT_BIN, ['--config', '/dev/null', '-b', '', '--snoop-interface', lab.clientIf, '--metrics', 'off']);
-  await p.waitForOutput(new RegExp(`info queue 16: snoop lossy side ${lab.clientIf}\n`), 20_000);
+  await p.waitForOutput(new RegExp(`info queue 16: snoop lossy side ${lab.clientIf} \\(cache`), 20_000);
   p.kill('SIGHUP');
   await p.waitForOutput(/info reload from \/dev\/null: nothing to change/, 10_000);
   await stop(t, p);
