@@ -376,19 +376,25 @@ export class Lab {
       injectionMark: INJECTION_MARK,
     };
     await installEmulatorRule(exec, rule);
-    // Real-time priority, as a wire has: a link emulator that waits its turn behind busy
-    // processes delays packets by their scheduling latency (several ms on a loaded machine).
     const queue = typeof q === 'number' ? `${q}` : `${q.first}:${q.last}`;
-    const p = this.spawn(this.ns.routers[r], 'chrt', ['--fifo', '20', TCP_INTERCEPT_BIN, 'emulate', '--queue', queue, ...opts.args]);
+    const p = this.spawn(this.ns.routers[r], TCP_INTERCEPT_BIN, ['emulate', '--queue', queue, ...opts.args]);
+    const abandon = async (err: unknown): Promise<never> => {
+      p.kill('SIGKILL');
+      await p.exited;
+      await removeEmulatorRule(exec, rule);
+      throw err;
+    };
     await Promise.race([
       p.waitForOutput(/^tcp-intercept emulate: queues? /m, 20_000),
       p.exited.then(() => {
         throw new Error(`tcp-intercept emulate exited at startup:\n${p.output()}`);
       }),
-    ]).catch(async (err: unknown) => {
-      await removeEmulatorRule(exec, rule);
-      throw err;
-    });
+    ]).catch(abandon);
+    // Real-time priority, as a wire has: a link emulator that waits its turn behind busy
+    // processes delays packets by their scheduling latency (several ms on a loaded machine).
+    // Its event loop's thread only: V8's helper threads at SCHED_FIFO livelocked two emulators
+    // (a helper spinning on each CPU, the runnable loop threads of the same priority never run).
+    await this.run(this.ns.routers[r], 'chrt', ['--fifo', '-p', '20', String(p.child.pid)]).catch(abandon);
     return {
       process: p,
       stop: async () => {
