@@ -37,7 +37,7 @@ export interface SnoopPacket {
   checksumNotReady: boolean;
 }
 
-export type FlowEnd = EvictReason | 'memory' | 'closed' | 'reset';
+export type FlowEnd = EvictReason | 'memory' | 'closed' | 'reset' | 'stopped';
 
 const DEFAULT_MAX_FLOWS = 65536;
 const MAX_CHUNK = 256 * 1024;
@@ -138,9 +138,8 @@ export class SnoopEngine implements FlowServices {
   clear(): void {
     this.flows.forEach((flow, h) => {
       this.flows.delete(h);
-      this.#drop(flow);
+      this.#forgotten(flow, 'stopped');
     });
-    this.counters.flows = 0;
   }
 
   // FlowServices, for the flow being decided.
