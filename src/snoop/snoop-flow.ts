@@ -113,6 +113,7 @@ export class SnoopFlow {
       for (let i = this.cache.firstEndingAfter(seq); i < this.cache.count && seqLt(this.cache.at(i).seq, end); i++) {
         const s = this.cache.at(i);
         s.senderRetransmit = true;
+        s.localRetransmits = 0;
         s.lastTx = svc.now;
       }
     } else {
@@ -166,7 +167,7 @@ export class SnoopFlow {
   /** The local timer expired; false when it should stay stopped until the next new ACK. */
   onTimeout(svc: FlowServices): boolean {
     const head = this.cache.head();
-    if (head === null || !this.haveAck || seqGt(head.seq, this.lastAck) || head.senderRetransmit) return false;
+    if (head === null || !this.haveAck || seqGt(head.seq, this.lastAck)) return false;
     if (head.localRetransmits >= svc.maxRetransmits) return false;
     svc.retransmit(this, head);
     this.stats.timeouts++;
@@ -240,13 +241,15 @@ export class SnoopFlow {
   }
 
   // The segment the mobile waits for: sent at the first duplicate ACK, again once a local RTO
-  // has passed since, until maxRetransmits; then recovery is the sender's.
+  // has passed since, until maxRetransmits; then recovery is the sender's. If the sender sent it
+  // again itself, its duplicate ACKs are the sender's, but a copy that has not arrived within a
+  // local RTO was lost on the last hop too: it is sent from here rather than at the sender's RTO.
   #recoverSegment(s: CachedSegment, svc: FlowServices): boolean {
-    if (s.senderRetransmit) return false;
-    if (s.localRetransmits > 0 && svc.now - s.lastTx < this.rto.ms) return true;
-    if (s.localRetransmits >= svc.maxRetransmits) return false;
-    svc.retransmit(this, s);
-    return true;
+    if ((s.localRetransmits === 0 && !s.senderRetransmit) || svc.now - s.lastTx >= this.rto.ms) {
+      if (s.localRetransmits >= svc.maxRetransmits) return false;
+      svc.retransmit(this, s);
+    }
+    return !s.senderRetransmit;
   }
 
   // Bytes below <end> are missing at the mobile and not recoverable here (never cached, or the

@@ -154,6 +154,24 @@ t.test('a sender retransmission of a cached range, or an out-of-order segment, b
   t.same(g.takeSent(), []);
 });
 
+t.test('a sender retransmission lost on the last hop too is sent from here after a local RTO, with fresh tries', async (t) => {
+  const h = new SnoopHarness({ minRtoMs: 20, maxRetransmits: 1 });
+  send(h, S, 3);
+  t.ok(h.ack(S + MSS));
+  t.notOk(h.ack(S + MSS));
+  t.same(h.takeSent(), [S + MSS], 'the one local try');
+  h.now += 200;
+  t.ok(h.ack(S + MSS), 'out of tries: the sender sees it');
+  t.ok(h.data(S + MSS, MSS), 'and sends the segment again');
+  t.ok(h.ack(S + MSS), 'its duplicate ACKs are the sender\'s');
+  t.same(h.takeSent(), [], 'not sent from here while the sender\'s copy may still arrive');
+  h.now += 81;
+  t.ok(h.ack(S + MSS), 'still forwarded...');
+  t.same(h.takeSent(), [S + MSS], '...but the copy that never arrived is sent again from here');
+  h.advance(10_000);
+  t.same(h.takeSent(), [], 'within its fresh tries');
+});
+
 t.test('a re-segmented sender retransmission marks every cached segment it overlaps', async (t) => {
   const h = new SnoopHarness();
   send(h, S, 4);
