@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   TI_ERR_QUEUE_BUSY: EX_UNAVAILABLE,
   TI_ERR_QUEUE_PERMISSION: EX_NOPERM,
   TI_ERR_RULES: EX_OSERR,
+  TI_ERR_INJECT: EX_OSERR,
+  TI_ERR_INJECT_PERMISSION: EX_NOPERM,
   /** the exit status is the failed worker's own */
   TI_ERR_WORKER_START: EX_OSERR,
 } as const;

@@ -48,6 +48,13 @@ export class Injector {
     return error;
   }
 
+  /** Opens the sockets of both families now, so that a missing CAP_NET_RAW shows at start (throws as send does). */
+  open(): void {
+    if (this.#closed) throw new Error('Injector.open: the injector is closed');
+    this.#socket(4);
+    this.#socket(6);
+  }
+
   /** Idempotent. */
   close(): void {
     this.#closed = true;

@@ -1,7 +1,7 @@
 // The packet pipeline as a component of the host: binds its queue at start (a bind failure is a
 // StartupError with a stable code), registers its metrics, hands reloads to its stages, and on
 // drain releases what its stages hold and unbinds without losing a packet.
-import { StartupError } from '../errors.js';
+import { StartupError, TiError } from '../errors.js';
 import type { Component, HostContext, ReloadOutcome } from '../host/component.js';
 import { registerPipelineMetrics } from '../metrics/pipeline-metrics.js';
 import { describeQueues, type PacketQueueStats, type QueueRange } from '../nfq/queue.js';
@@ -50,7 +50,7 @@ export class PipelineComponent implements Component<PipelineOptions> {
     try {
       this.#pipeline = new Pipeline(this.#stages, { queue, maxLen }, { logger: ctx.logger, registry: ctx.registry, injectionMark });
     } catch (err) {
-      throw queueBindError(err, queue);
+      throw err instanceof TiError ? err : queueBindError(err, queue);
     }
     registerPipelineMetrics(ctx.registry, () => (this.#pipeline?.closed === false ? this.#pipeline : null));
   }

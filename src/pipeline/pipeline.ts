@@ -51,7 +51,12 @@ export class Pipeline {
       injectionMark: services.injectionMark,
       release: (ref: PacketRef, accept: boolean, opts?: { mark?: number; packet?: Uint8Array }) => this.queue.verdict(ref, accept, opts),
     };
-    for (const s of stages) s.attach?.(ctx);
+    try {
+      for (const s of stages) s.attach?.(ctx);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   #onBatch(batch: PacketBatch): void {

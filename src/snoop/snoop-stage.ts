@@ -2,6 +2,7 @@
 // interface(s) go to the SnoopEngine; it drops the duplicate ACKs it recovers locally and leaves
 // every other packet to the stages after it (the queue accepts what nobody decides). Local
 // retransmissions leave on a raw socket with the injection mark and a high SO_PRIORITY.
+import { StartupError } from '../errors.js';
 import { changedOptions, type ReloadOutcome } from '../host/component.js';
 import { Injector } from '../inject/injector.js';
 import { registerSnoopMetrics } from '../metrics/snoop-metrics.js';
@@ -54,6 +55,13 @@ export class SnoopStage implements PacketStage<SnoopSettings> {
     let send = this.#deps.send;
     if (!send) {
       const injector = this.#injector = new Injector({ mark: ctx.injectionMark, priority: RETRANSMIT_PRIORITY });
+      try {
+        injector.open();
+      } catch (err) {
+        const denied = (err as NodeJS.ErrnoException).code === 'EPERM';
+        throw new StartupError(`snoop: raw sockets for its retransmissions: ${(err as Error).message}${denied ? ' (needs CAP_NET_RAW)' : ''}`,
+          denied ? 'TI_ERR_INJECT_PERMISSION' : 'TI_ERR_INJECT');
+      }
       send = (packet) => injector.send(packet);
     }
     this.#engine = new SnoopEngine({ settings: this.#settings, send, timers: this.#timers, logger: ctx.logger });

@@ -98,6 +98,13 @@ t.test('without CAP_NET_ADMIN: exit 77, no rule', async (t) => {
   t.equal(await queueRules(), '');
 });
 
+t.test('without CAP_NET_RAW (its retransmissions\' raw sockets): exit 77 at start, no rule', async (t) => {
+  const r = await lab.exec('router', 'setpriv', ['--inh-caps=-net_raw', '--bounding-set=-net_raw', TCP_INTERCEPT_BIN, 'snoop', '--snoop-interface', lab.clientIf]);
+  t.equal(r.code, 77, r.stderr);
+  t.match(r.stderr, /raw sockets for its retransmissions: .*needs CAP_NET_RAW/);
+  t.equal(await queueRules(), '');
+});
+
 t.test('the service runs snoop without a proxy, and reloads', async (t) => {
   const p = lab.spawn('router', TCP_INTERCEPT_BIN, ['--config', '/dev/null', '-b', '', '--snoop-interface', lab.clientIf, '--metrics', 'off']);
   await p.waitForOutput(new RegExp(`info queue 16: snoop lossy side ${lab.clientIf} \\(cache`), 20_000);
