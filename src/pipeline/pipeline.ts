@@ -44,7 +44,8 @@ export class Pipeline {
       this.#logger.warn(`packet pipeline: ${TSQ_WARNING}`);
     };
     const onHandlerError = queue.onHandlerError ?? ((err: unknown) => this.#logger.error(`packet pipeline: ${String(err)}`));
-    this.queue = new PacketQueue({ ...queue, onHandlerError }, (batch) => this.#onBatch(batch));
+    const gso = queue.gso ?? (stages.length > 0 && stages.every((s) => s.acceptsGso === true));
+    this.queue = new PacketQueue({ ...queue, gso, onHandlerError }, (batch) => this.#onBatch(batch));
     const ctx: StageContext = {
       logger: services.logger,
       registry: services.registry,

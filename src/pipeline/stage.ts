@@ -32,6 +32,8 @@ export interface PacketStage<O = unknown> {
   readonly name: string;
   /** May hold packets of this host's own sockets (see TCP Small Queues above). */
   readonly holdsLocal?: boolean;
+  /** Takes GSO packets (up to 64 KiB, checksum maybe not ready): the queue asks for them when every stage does. */
+  readonly acceptsGso?: boolean;
   /** Before the first packet. */
   attach?(ctx: StageContext): void;
   /** A packet no earlier stage decided: decide it, or return and leave it to the next. */

@@ -1,26 +1,38 @@
-// Interface names to kernel indexes, as NFQUEUE reports a packet's input and output interfaces.
+// Interface names to kernel indexes, as NFQUEUE reports a packet's input and output interfaces,
+// and their MTU.
 // Read from sysfs (which `ip netns exec` mounts for the namespace); an interface that does not
 // exist yet, or was re-created under a new index, is found again at the next refresh.
 import { readFileSync } from 'node:fs';
 
-export type InterfaceIndex = (name: string) => number | null;
+/** An interface's index and MTU, or null when there is no such interface. */
+export type InterfaceLookup = (name: string) => { index: number; mtu: number } | null;
 
-export const sysfsInterfaceIndex: InterfaceIndex = (name) => {
+function sysfsNumber(name: string, attribute: string): number | null {
   try {
-    const n = Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+    const n = Number(readFileSync(`/sys/class/net/${name}/${attribute}`, 'utf8').trim());
     return Number.isInteger(n) && n > 0 ? n : null;
   } catch {
     return null;
   }
+}
+
+export const sysfsInterface: InterfaceLookup = (name) => {
+  const index = sysfsNumber(name, 'ifindex'), mtu = sysfsNumber(name, 'mtu');
+  return index === null || mtu === null ? null : { index, mtu };
 };
+
+/** The MTU when no interface of a set is known. */
+export const DEFAULT_MTU = 1500;
 
 export class InterfaceSet {
   readonly names: readonly string[];
   #indexes = new Set<number>();
   #missing: string[] = [];
-  readonly #lookup: InterfaceIndex;
+  /** the smallest MTU of the interfaces found */
+  mtu = DEFAULT_MTU;
+  readonly #lookup: InterfaceLookup;
 
-  constructor(names: readonly string[], lookup: InterfaceIndex = sysfsInterfaceIndex) {
+  constructor(names: readonly string[], lookup: InterfaceLookup = sysfsInterface) {
     this.names = names;
     this.#lookup = lookup;
     this.refresh();
@@ -37,12 +49,18 @@ export class InterfaceSet {
 
   refresh(): void {
     const indexes = new Set<number>(), missing: string[] = [];
+    let mtu = Infinity;
     for (const name of this.names) {
-      const i = this.#lookup(name);
-      if (i === null) missing.push(name);
-      else indexes.add(i);
+      const found = this.#lookup(name);
+      if (found === null) {
+        missing.push(name);
+      } else {
+        indexes.add(found.index);
+        mtu = Math.min(mtu, found.mtu);
+      }
     }
     this.#indexes = indexes;
     this.#missing = missing;
+    this.mtu = mtu === Infinity ? DEFAULT_MTU : mtu;
   }
 }

@@ -2,7 +2,8 @@
 // there, ordered by sequence number (serial arithmetic). Segments mostly arrive in order and
 // leave from the front as ACKs cover them: appending and freeing are O(1); an out-of-order insert
 // (a sender retransmission filling a hole) shifts the tail. Lookups are by byte coverage, never by
-// exact start, since a sender may re-segment what it sends again.
+// exact start, since a sender may re-segment what it sends again. A GSO packet is cached once, as
+// pieces of wire size that share its copy.
 import { seqDiff, seqGe, seqGt, seqLe, seqLt } from '../packet/seq.js';
 import type { ArenaChunk, CopyArena } from './copy-arena.js';
 
@@ -10,10 +11,18 @@ export class CachedSegment {
   /** first sequence number and the one after the segment (payload, plus one for FIN) */
   seq: number;
   end: number;
-  /** the whole IP packet as it was forwarded: chunk.buf[offset, offset + length) */
+  /** the IP packet as it was forwarded: chunk.buf[offset, offset + length) */
   readonly chunk: ArenaChunk;
   readonly offset: number;
   readonly length: number;
+  /** the segment is that whole packet; else a piece of a GSO packet (see segment-packet.ts): its
+   *  headers' length, where its payload starts in the packet, how long it is, its index */
+  whole = true;
+  headerLength = 0;
+  payloadStart = 0;
+  payloadLength = 0;
+  piece = 0;
+  lastPiece = true;
   /** when it was last sent toward the lossy side (forwarded or retransmitted), performance.now() */
   lastTx: number;
   /** local retransmissions of it */
@@ -31,10 +40,6 @@ export class CachedSegment {
     this.length = length;
     this.lastTx = now;
     this.senderRetransmit = senderRetransmit;
-  }
-
-  get packet(): Buffer {
-    return this.chunk.buf.subarray(this.offset, this.offset + this.length);
   }
 
   /** Karn: only a segment sent once times the round trip. */

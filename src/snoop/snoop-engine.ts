@@ -4,9 +4,11 @@
 // heap, sends retransmissions through the given sender, and counts what it did.
 import { FlowTable, type EvictReason } from '../pipeline/flow-table.js';
 import { parsePacket, ParsedPacket } from '../packet/packet.js';
-import { TcpFlag, TcpOptions } from '../packet/tcp.js';
+import { seqAdd, seqDiff } from '../packet/seq.js';
+import { TCP_HEADER_LEN, TcpFlag, TcpOptions } from '../packet/tcp.js';
 import type { Logger } from '../log/logger.js';
-import type { CachedSegment } from './segment-cache.js';
+import { CachedSegment } from './segment-cache.js';
+import { segmentPacket } from './segment-packet.js';
 import { SNOOP_IDLE_MS, type SnoopCounters, type SnoopSettings } from './snoop-settings.js';
 import { SnoopFlow, type FlowServices } from './snoop-flow.js';
 
@@ -49,6 +51,8 @@ function maxChunk(s: SnoopSettings): number {
 
 export class SnoopEngine implements FlowServices {
   now = 0;
+  /** the lossy side's MTU: a GSO packet is cached as segments that fit it */
+  mtu = 1500;
   maxRetransmits: number;
   readonly counters: SnoopCounters = {
     localRetransmits: 0, dupacksSuppressed: 0, timeouts: 0, flows: 0, cacheBytes: 0,
@@ -144,23 +148,43 @@ export class SnoopEngine implements FlowServices {
 
   // FlowServices, for the flow being decided.
 
-  cacheCopy(flow: SnoopFlow): number {
+  cache(flow: SnoopFlow, seq: number, end: number, senderRetransmit: boolean): boolean {
     const p = this.#packet!, arena = flow.cache.arena;
-    const ip = p.parsed.ip(), length = ip.end - ip.off, growth = arena.growthFor(length);
+    const ip = p.parsed.ip(), tcp = p.parsed.tcp, length = ip.end - ip.off, growth = arena.growthFor(length);
     if (p.truncated || arena.bytes + growth > this.#settings.flowCacheBytes || !this.#makeRoom(flow, growth)) {
       this.counters.uncached++;
-      return -1;
+      return false;
     }
-    const offset = arena.copy(ip.buf, ip.off, length);
-    if (p.checksumNotReady) {
-      const copy = arena.current.buf.subarray(offset, offset + length);
-      if (parsePacket(copy, this.#scratch) === 0) this.#scratch.tcp.fillChecksum(this.#scratch.ip());
+    const offset = arena.copy(ip.buf, ip.off, length), chunk = arena.current;
+    const headerLength = tcp.payloadOffset() - ip.off, payload = tcp.payloadLength();
+    const size = this.#pieceSize(flow, headerLength);
+    if (payload <= size) {
+      if (p.checksumNotReady && parsePacket(chunk.buf.subarray(offset, offset + length), this.#scratch) === 0) {
+        this.#scratch.tcp.fillChecksum(this.#scratch.ip());
+      }
+      flow.cache.insert(new CachedSegment(seq, end, chunk, offset, length, this.now, senderRetransmit));
+      return true;
     }
-    return offset;
+    // A GSO packet: pieces of wire size sharing the copy, the FIN (if any) on the last.
+    const count = Math.ceil(payload / size), fin = seqDiff(end, seq) - payload;
+    chunk.live += count - 1;
+    for (let i = 0, from = seq; i < count; i++) {
+      const n = Math.min(size, payload - i * size), last = i === count - 1;
+      const s = new CachedSegment(from, seqAdd(from, n + (last ? fin : 0)), chunk, offset, length, this.now, senderRetransmit);
+      s.whole = false;
+      s.headerLength = headerLength;
+      s.payloadStart = headerLength + i * size;
+      s.payloadLength = n;
+      s.piece = i;
+      s.lastPiece = last;
+      flow.cache.insert(s);
+      from = seqAdd(from, n);
+    }
+    return true;
   }
 
   retransmit(flow: SnoopFlow, s: CachedSegment): void {
-    const error = this.#send(s.packet);
+    const error = this.#send(segmentPacket(s, this.#scratch));
     if (error !== null) this.counters.injectFailures++;
     else this.counters.localRetransmits++;
     s.localRetransmits++;
@@ -180,6 +204,15 @@ export class SnoopEngine implements FlowServices {
 
   startTimer(flow: SnoopFlow): void {
     if (flow.timer < 0 && flow.cache.count > 0) flow.timer = this.#timers.schedule(this.now + flow.rto.ms, flow);
+  }
+
+  // The payload of a wire-size segment: what the lossy interface's MTU leaves after these headers,
+  // and no more than the mobile's MSS (less the TCP options the headers carry).
+  #pieceSize(flow: SnoopFlow, headerLength: number): number {
+    const wire = this.mtu - headerLength;
+    if (flow.mobileMss === 0) return wire;
+    const tcpOptions = this.#packet!.parsed.tcp.headerLength() - TCP_HEADER_LEN;
+    return Math.max(1, Math.min(wire, flow.mobileMss - tcpOptions));
   }
 
   #readOptions = (): TcpOptions | null => (this.#packet!.parsed.tcp.parseOptions(this.#options) === 0 ? this.#options : null);

@@ -23,16 +23,15 @@ import { seqGe, seqGt, seqLe, seqLt } from '../packet/seq.js';
 import { segEnd, TcpFlag, type TcpOptions, type TcpView } from '../packet/tcp.js';
 import { LocalRto } from './local-rto.js';
 import { CopyArena } from './copy-arena.js';
-import { CachedSegment, SegmentCache } from './segment-cache.js';
+import { SegmentCache, type CachedSegment } from './segment-cache.js';
 
 /** What a flow needs from the agent that keeps it. */
 export interface FlowServices {
   /** performance.now() of the packet or timer being handled */
   readonly now: number;
   readonly maxRetransmits: number;
-  /** Copies the packet being decided into the flow's arena if the caches have room for it, and
-   *  returns its offset in flow.cache.arena.current; else -1 (counted). */
-  cacheCopy(flow: SnoopFlow): number;
+  /** Caches the packet being decided as [seq, end) if the caches have room for it; false if not (counted). */
+  cache(flow: SnoopFlow, seq: number, end: number, senderRetransmit: boolean): boolean;
   /** Sends the segment again toward the lossy side (counts it, stamps lastTx). */
   retransmit(flow: SnoopFlow, s: CachedSegment): void;
   /** Runs the local timer from now, or stops it when the cache is empty. */
@@ -66,6 +65,8 @@ export class SnoopFlow {
   finEnd = -1;
   mobileFin = false;
   sackPermitted = false;
+  /** the largest segment the mobile takes (its SYN's MSS), 0 when not seen */
+  mobileMss = 0;
   /** SACK scoreboard: the highest SACKed byte, how far holes were looked for in this loss
    *  episode, and the end of the highest hole this agent cannot recover */
   haveSack = false;
@@ -131,7 +132,9 @@ export class SnoopFlow {
     const flags = tcp.flags();
     if (flags & TcpFlag.SYN) {
       this.#restart();
-      this.sackPermitted = options()?.sackPermitted ?? false;
+      const o = options();
+      this.sackPermitted = o?.sackPermitted ?? false;
+      this.mobileMss = o && o.mss > 0 ? o.mss : 0;
       return true;
     }
     if (flags & TcpFlag.FIN) this.mobileFin = true;
@@ -260,11 +263,7 @@ export class SnoopFlow {
   }
 
   #cache(seq: number, end: number, senderRetransmit: boolean, svc: FlowServices): void {
-    const offset = svc.cacheCopy(this);
-    if (offset < 0) return;
-    const chunk = this.cache.arena.current;
-    this.cache.insert(new CachedSegment(seq, end, chunk, offset, chunk.used - offset, svc.now, senderRetransmit));
-    this.stats.cached++;
+    if (svc.cache(this, seq, end, senderRetransmit)) this.stats.cached++;
   }
 
   #restart(): void {

@@ -12,7 +12,7 @@ import { DeadlineScheduler } from '../pipeline/deadlines.js';
 import type { LatenessSnapshot } from '../pipeline/lateness-histogram.js';
 import type { PacketStage, StageContext } from '../pipeline/stage.js';
 import type { StagePacket } from '../pipeline/stage-packet.js';
-import { InterfaceSet, type InterfaceIndex } from './interface-index.js';
+import { InterfaceSet, type InterfaceLookup } from './interface-index.js';
 import { SnoopEngine, type SnoopPacket } from './snoop-engine.js';
 import type { SnoopFlow } from './snoop-flow.js';
 import type { SnoopCounters, SnoopSettings } from './snoop-settings.js';
@@ -23,7 +23,7 @@ const REFRESH_INTERFACES_MS = 5000;
 const MIB = 1024 * 1024;
 
 export interface SnoopStageDeps {
-  interfaceIndex?: InterfaceIndex;
+  interfaces?: InterfaceLookup;
   /** sends a whole IP packet (null when sent, else the errno code); default: a raw-socket Injector */
   send?: (packet: Buffer) => string | null;
 }
@@ -34,6 +34,8 @@ function size(bytes: number): string {
 
 export class SnoopStage implements PacketStage<SnoopSettings> {
   readonly name = 'snoop';
+  /** GSO packets are cached whole and cut into wire-size segments only to be sent again. */
+  readonly acceptsGso = true;
   #settings: SnoopSettings;
   readonly #lossy: InterfaceSet;
   readonly #deps: SnoopStageDeps;
@@ -47,7 +49,7 @@ export class SnoopStage implements PacketStage<SnoopSettings> {
   constructor(settings: SnoopSettings, deps: SnoopStageDeps = {}) {
     this.#settings = settings;
     this.#deps = deps;
-    this.#lossy = new InterfaceSet(settings.interfaces, deps.interfaceIndex);
+    this.#lossy = new InterfaceSet(settings.interfaces, deps.interfaces);
     this.#timers = new DeadlineScheduler<SnoopFlow>({ onDue: (flow) => this.#engine?.onTimer(flow, performance.now()) });
   }
 
@@ -65,6 +67,7 @@ export class SnoopStage implements PacketStage<SnoopSettings> {
       send = (packet) => injector.send(packet);
     }
     this.#engine = new SnoopEngine({ settings: this.#settings, send, timers: this.#timers, logger: ctx.logger });
+    this.#engine.mtu = this.#lossy.mtu;
     registerSnoopMetrics(ctx.registry, () => this.counters());
     if (this.#lossy.missing.length > 0) {
       ctx.logger.warn(`snoop: no interface ${this.#lossy.missing.join(', ')} yet; looking for it every ${REFRESH_INTERFACES_MS / 1000} s`);
@@ -95,6 +98,7 @@ export class SnoopStage implements PacketStage<SnoopSettings> {
     if (now - this.#refreshedAt >= REFRESH_INTERFACES_MS) {
       this.#refreshedAt = now;
       this.#lossy.refresh();
+      if (this.#engine) this.#engine.mtu = this.#lossy.mtu;
     }
   }
 

@@ -5,6 +5,7 @@ import t from 'tap';
 import { TcpFlag } from '../../src/packet/tcp.js';
 import { parsePacket, ParsedPacket } from '../../src/packet/packet.js';
 import { HIDE_LIMIT_MS } from '../../src/snoop/snoop-flow.js';
+import { segmentPacket } from '../../src/snoop/segment-packet.js';
 import { FIXED_PORT, SnoopHarness } from './snoop-harness.js';
 
 const S = 1_000_000;
@@ -337,7 +338,7 @@ t.test('memory: the flow cap, the total cap (longest idle flow evicted, counted)
 
   const cs = new SnoopHarness();
   t.ok(cs.data(S, MSS, { checksumNotReady: true }));
-  const copy = cs.engine.flows.get(0).cache.head()!.packet;
+  const copy = segmentPacket(cs.engine.flows.get(0).cache.head()!, new ParsedPacket());
   const p = new ParsedPacket();
   p.verifyChecksums = true;
   t.equal(parsePacket(copy, p), 0, 'the cached copy has a whole checksum');
@@ -358,4 +359,46 @@ t.test('no retransmissions at all: maxRetransmits 0 passes every duplicate on', 
   t.ok(h.ack(S + MSS));
   h.advance(1000);
   t.same(h.takeSent(), []);
+});
+
+t.test('GSO packets are cached once as wire-size pieces; a lost piece is sent as the kernel would have cut it', async (t) => {
+  for (const version of [4, 6] as const) {
+    const h = new SnoopHarness({}, version);
+    const header = version === 4 ? 40 : 60, piece = 1500 - header;
+    t.ok(h.data(S, 10 * piece + 100, { flags: TcpFlag.ACK | TcpFlag.PSH | TcpFlag.FIN }), `IPv${version}: a GSO packet of 11 segments with FIN`);
+    const flow = h.engine.flows.get(0);
+    t.equal(flow.cache.count, 11);
+    t.equal(flow.cache.at(10).end, S + 10 * piece + 101, 'the FIN counts on the last piece');
+    t.ok(h.ack(S + 3 * piece));
+    t.notOk(h.ack(S + 3 * piece, { sack: [[S + 4 * piece, S + 6 * piece]] }));
+    const [sent] = h.sent;
+    const p = new ParsedPacket();
+    p.verifyChecksums = true;
+    t.equal(parsePacket(sent, p), 0, 'the piece parses with right checksums');
+    t.equal(sent.length, 1500, 'one wire-size segment');
+    t.equal(p.tcp.seqNumber(), S + 3 * piece);
+    t.equal(p.tcp.flags() & (TcpFlag.FIN | TcpFlag.PSH), 0, 'no FIN or PSH before the last piece');
+    h.takeSent();
+    h.now += 200;
+    t.ok(h.ack(S + 10 * piece));
+    t.notOk(h.ack(S + 10 * piece));
+    const [last] = h.sent;
+    t.equal(parsePacket(last, p), 0);
+    t.equal(p.tcp.payloadLength(), 100, 'the last piece holds the rest');
+    t.equal(p.tcp.flags() & (TcpFlag.FIN | TcpFlag.PSH), TcpFlag.FIN | TcpFlag.PSH, 'with FIN and PSH');
+    t.ok(h.ack(S + 10 * piece + 101));
+    t.equal(h.engine.counters.cacheBytes, flow.cache.arena.bytes);
+    t.equal(flow.cache.count, 0, 'every piece freed');
+  }
+});
+
+t.test('GSO pieces are no larger than the MSS the mobile announced', async (t) => {
+  const h = new SnoopHarness();
+  t.ok(h.data(S - 1, 0, { flags: TcpFlag.SYN }));
+  t.ok(h.ack(S, { flags: TcpFlag.SYN | TcpFlag.ACK, mss: 1000 }));
+  t.ok(h.data(S, 5000));
+  t.equal(h.engine.flows.get(0).cache.count, 5, 'five pieces of 1000');
+  t.ok(h.ack(S + 1000));
+  t.notOk(h.ack(S + 1000, { sack: [[S + 2000, S + 3000]] }));
+  t.same(h.sent.map((p) => p.length), [1040]);
 });

@@ -1,7 +1,9 @@
 // Drives a SnoopEngine with built packets and a hand-turned clock: data from the fixed host
 // toward the mobile, ACKs from the mobile, timers fired by advance(). Every retransmission is
-// checked to be a byte-identical copy of a data packet that was forwarded (snoop never makes up
-// a packet), and every ACK it forwards is one the mobile sent.
+// checked: a byte-identical copy of a data packet that was forwarded, or a wire-size piece of a
+// forwarded GSO packet (same addresses, ports and headers but for lengths, sequence number and
+// checksums, which must be right, and the same payload bytes at the same sequence numbers).
+// Snoop never makes up a byte, and every ACK it forwards is one the mobile sent.
 import { buildTcpPacket, encodeTcpOptions, type IpSpec } from '../../src/packet/build.js';
 import { parsePacket, ParsedPacket } from '../../src/packet/packet.js';
 import { TcpFlag } from '../../src/packet/tcp.js';
@@ -13,6 +15,13 @@ export const FIXED = { v4: '10.9.0.1', v6: 'fd00:9::1' };
 export const MOBILE = { v4: '10.9.1.2', v6: 'fd00:9:1::2' };
 export const FIXED_PORT = 80;
 export const MOBILE_PORT = 40000;
+
+/** Bytes that tell every sequence number's byte apart (a piece cut at the wrong place shows). */
+function patterned(seq: number, length: number): Buffer {
+  const b = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) b[i] = (seq + i) * 7 & 0xff;
+  return b;
+}
 
 class ManualTimers implements FlowTimers {
   #next = 1;
@@ -35,6 +44,7 @@ class ManualTimers implements FlowTimers {
 
 export interface AckOptions {
   window?: number;
+  mss?: number;
   sack?: Array<[number, number]>;
   flags?: number;
   payload?: number;
@@ -55,20 +65,36 @@ export class SnoopHarness {
   readonly sent: Buffer[] = [];
   readonly forwarded = new Set<string>();
   now = 1000;
+  readonly mtu: number;
   readonly #parsed = new ParsedPacket();
+  readonly #forwardedData: Array<{ source: string; seq: number; payload: Buffer }> = [];
   readonly #version: 4 | 6;
 
-  constructor(settings: Partial<SnoopSettings> = {}, version: 4 | 6 = 4, maxFlows?: number) {
+  constructor(settings: Partial<SnoopSettings> = {}, version: 4 | 6 = 4, maxFlows?: number, mtu = 1500) {
     this.#version = version;
+    this.mtu = mtu;
     this.engine = new SnoopEngine({
       settings: { interfaces: ['lossy0'], ...SNOOP_DEFAULTS, ...settings },
       send: (packet) => {
-        if (!this.forwarded.has(packet.toString('hex'))) throw new Error('snoop sent a packet it never forwarded');
+        if (!this.forwarded.has(packet.toString('hex')) && !this.#isPieceOfForwarded(packet)) throw new Error('snoop sent a packet it never forwarded');
         this.sent.push(Buffer.from(packet));
         return null;
       },
       timers: this.timers,
       maxFlows,
+    });
+    this.engine.mtu = mtu;
+  }
+
+  #isPieceOfForwarded(packet: Buffer): boolean {
+    const p = new ParsedPacket();
+    p.verifyChecksums = true;
+    if (parsePacket(packet, p) !== 0 || packet.length > this.mtu) return false;
+    const seq = p.tcp.seqNumber(), payload = p.tcp.payload();
+    return this.#forwardedData.some((f) => {
+      const at = (seq - f.seq) >>> 0;
+      return f.source === `${p.ip().srcText()}:${p.tcp.srcPort()}:${p.tcp.ackNumber()}` && at + payload.length <= f.payload.length &&
+        f.payload.subarray(at, at + payload.length).equals(payload);
     });
   }
 
@@ -81,10 +107,14 @@ export class SnoopHarness {
   data(seq: number, length: number, o: DataOptions = {}): boolean {
     const packet = buildTcpPacket(this.#ip(true), {
       srcPort: o.srcPort ?? FIXED_PORT, dstPort: MOBILE_PORT, seq: seq >>> 0, ack: 1, flags: o.flags ?? (TcpFlag.ACK | TcpFlag.PSH),
-      payload: Buffer.alloc(length, o.fill ?? (seq & 0xff)),
+      payload: o.fill === undefined ? patterned(seq, length) : Buffer.alloc(length, o.fill),
     });
     const forward = this.#decide(packet, true, o);
-    if (forward) this.forwarded.add(packet.toString('hex'));
+    if (forward) {
+      this.forwarded.add(packet.toString('hex'));
+      const p = this.#parsed;
+      if (length > 0) this.#forwardedData.push({ source: `${p.ip().srcText()}:${p.tcp.srcPort()}:${p.tcp.ackNumber()}`, seq: seq >>> 0, payload: Buffer.from(p.tcp.payload()) });
+    }
     return forward;
   }
 
@@ -92,7 +122,7 @@ export class SnoopHarness {
   ack(ack: number, o: AckOptions = {}): boolean {
     const packet = buildTcpPacket(this.#ip(false), {
       srcPort: MOBILE_PORT, dstPort: FIXED_PORT, seq: 1, ack: ack >>> 0, flags: o.flags ?? TcpFlag.ACK, window: o.window ?? 1000,
-      options: o.sack ? encodeTcpOptions({ sack: o.sack.map(([l, r]) => [l >>> 0, r >>> 0]) }) : undefined,
+      options: o.sack ? encodeTcpOptions({ sack: o.sack.map(([l, r]) => [l >>> 0, r >>> 0]) }) : o.mss ? encodeTcpOptions({ mss: o.mss }) : undefined,
       payload: o.payload ? Buffer.alloc(o.payload, 7) : undefined,
     });
     return this.#decide(packet, false, {});
