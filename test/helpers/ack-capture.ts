@@ -1,0 +1,58 @@
+// The pure ACKs one host sends, captured with tcpdump where they leave it or where they arrive,
+// and how many of them were duplicates: a mobile's duplicate ACKs against those its sender saw.
+import type { Lab, LabProcess } from '../lab/lab.js';
+
+export interface AckCount {
+  /** ACKs without payload */
+  acks: number;
+  /** pure ACKs repeating the previous ACK number of their connection */
+  dupacks: number;
+  /** packets tcpdump reported as dropped by the kernel (the counts are short by up to this) */
+  dropped: number;
+}
+
+export interface AckCapture {
+  process: LabProcess;
+  stop(): Promise<AckCount>;
+}
+
+// "IP 198.18.248.2.41234 > 198.18.251.2.7001: Flags [.], ack 1234, win 501, options [...], length 0"
+const LINE = /^\S+ IP6? (\S+) > (\S+): Flags \[([^\]]*)\],(?: seq [^,]+,)? ack (\d+),.*, length (\d+)/;
+
+/**
+ * Counts duplicates the way a sender sees them, by ACK number alone: the advertised window is left
+ * out because a receiver's window moves while out-of-order data fills its buffer.
+ */
+export function countAcks(text: string): Omit<AckCount, 'dropped'> {
+  const last = new Map<string, string>();
+  let acks = 0;
+  let dupacks = 0;
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) continue;
+    const [, src, dst, flags, ack, length] = m;
+    const flow = `${src}>${dst}`;
+    if (flags === '.' && length === '0') {
+      acks++;
+      if (last.get(flow) === ack) dupacks++;
+    }
+    last.set(flow, ack);
+  }
+  return { acks, dupacks };
+}
+
+/** Starts tcpdump on <ifname> of <host> for the TCP packets <from> sends; resolves once it listens. */
+export async function captureAcks(lab: Lab, host: string, ifname: string, from: string): Promise<AckCapture> {
+  const p = lab.spawn(host, 'tcpdump', ['-i', ifname, '-nn', '-S', '-l', '-s', '160', '-B', '16384', `tcp and src host ${from}`]);
+  const stop = async (): Promise<AckCount> => {
+    p.kill('SIGTERM');
+    await p.exited;
+    const dropped = Number(/(\d+) packets? dropped by kernel/.exec(p.stderr())?.[1] ?? NaN);
+    return { ...countAcks(p.stdout()), dropped };
+  };
+  await p.waitForOutput(/listening on /, 10_000).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+  return { process: p, stop };
+}
