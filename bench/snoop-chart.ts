@@ -4,7 +4,7 @@
 import { median } from './report.js';
 import type { GoodputRow, Sample } from './snoop-report.js';
 
-const PANEL_W = 280, PANEL_H = 220, LEFT = 50, TOP = 50, GAP = 40, BOTTOM = 70;
+const PANEL_W = 280, PANEL_H = 220, LEFT = 50, TOP = 50, GAP = 40, BOTTOM = 80, MIN_WIDTH = 660;
 const COLORS = { with: '#2b7bb9', without: '#c8763a' } as const;
 
 const mbit = (xs: Sample[]): number => (xs.length ? median(xs.map((s) => s.mbit)) : NaN);
@@ -16,8 +16,8 @@ export function snoopSvg(rows: GoodputRow[]): string {
   const lo = Math.floor(Math.log10(Math.min(...values, 1)));
   const hi = Math.ceil(Math.log10(Math.max(...values, 10)));
   const x = (percent: number): number => (losses.length < 2 ? PANEL_W / 2 : (losses.indexOf(percent) / (losses.length - 1)) * PANEL_W);
-  const y = (v: number): number => PANEL_H - ((Math.log10(v) - lo) / (hi - lo)) * PANEL_H;
-  const width = LEFT + ccs.length * (PANEL_W + GAP) + 20;
+  const y = (v: number): number => Math.round((PANEL_H - ((Math.log10(v) - lo) / (hi - lo)) * PANEL_H) * 10) / 10;
+  const width = Math.max(MIN_WIDTH, LEFT + ccs.length * (PANEL_W + GAP) + 20);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${TOP + PANEL_H + BOTTOM}" font-family="sans-serif" font-size="12">`,
     `<text x="10" y="20" font-size="14" font-weight="bold">Download goodput (Mbit/s, log scale) against last-hop loss, with and without snoop (median)</text>`,
@@ -44,15 +44,16 @@ export function snoopSvg(rows: GoodputRow[]): string {
     }
     parts.push('</g>');
   });
-  const ly = TOP + PANEL_H + 40;
+  const ly = TOP + PANEL_H + 36;
   const legend: Array<[string, string, boolean]> = [
     ['with snoop, random loss', COLORS.with, false], ['without snoop, random loss', COLORS.without, false],
     ['with snoop, bursts', COLORS.with, true], ['without snoop, bursts', COLORS.without, true],
   ];
   legend.forEach(([label, color, dashed], i) => {
-    const lx = LEFT + i * 200;
-    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 30}" y2="${ly}" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
-    parts.push(`<text x="${lx + 36}" y="${ly + 4}">${label}</text>`);
+    const lx = LEFT + (i % 2) * 260;
+    const row = ly + Math.floor(i / 2) * 20;
+    parts.push(`<line x1="${lx}" y1="${row}" x2="${lx + 30}" y2="${row}" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    parts.push(`<text x="${lx + 36}" y="${row + 4}">${label}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
