@@ -92,7 +92,7 @@ async function download(family: Family, bytes: number, lossArgs: string[], withS
     let finished = false;
     const cc = watchCc(() => finished);
     try {
-      d.summary = await peers.xfer(lab.server[family], PORT, ['--bytes', '0', '--back', `${bytes}`, '--seed', `${s}`, '--timeout-ms', '150000'], 180_000);
+      d.summary = await peers.xfer(lab.server[family], PORT, ['--bytes', '0', '--back', `${bytes}`, '--seed', `${s}`, '--timeout-ms', '90000'], 120_000);
     } finally {
       finished = true;
       d.senderCc = await cc;
