@@ -4,8 +4,9 @@ import { TiError, UsageError } from '../errors.js';
 import { runEmulateCommand } from './emulate-command.js';
 import { runRulesCommand } from './rules-command.js';
 import { runServiceCommand } from './service-command.js';
+import { runSnoopCommand } from './snoop-command.js';
 
-const SUBCOMMANDS = new Map([['rules', runRulesCommand], ['emulate', runEmulateCommand]]);
+const SUBCOMMANDS = new Map([['rules', runRulesCommand], ['emulate', runEmulateCommand], ['snoop', runSnoopCommand]]);
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);

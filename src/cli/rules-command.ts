@@ -1,14 +1,18 @@
 // `tcp-intercept rules install|drain|remove|status`: the TPROXY rules and policy routing that hand
-// connections to the proxy. Exit status: 0 done (status: installed), 1 status: not (fully)
-// installed, 64 usage, 71 a tool failed. install takes the listen port and the server-leg mark
-// from the service's own options: its configuration, environment and --service-options.
+// connections to the proxy, and the queue rules of snoop when the service runs it. Exit status:
+// 0 done (status: installed), 1 status: not (fully) installed, 64 usage, 71 a tool failed.
+// install and status follow the service's own options (its configuration, environment and
+// --service-options): the listen port, the server-leg mark, whether it runs a proxy and snoop.
 import yargs from 'yargs';
-import { loadServiceOptions } from '../config/load-options.js';
+import { loadServiceOptions, type ServiceOptions, type SnoopService } from '../config/load-options.js';
+import { INJECTION_MARK } from '../config/marks.js';
 import { wholeNumber } from '../config/numbers.js';
 import { StartupError, UsageError } from '../errors.js';
 import { addon } from '../native/addon.js';
+import { describeQueues } from '../nfq/queue.js';
 import { Exec } from '../rules/exec.js';
-import type { ProxyOptions } from '../config/proxy-options.js';
+import type { PacketRuleOptions, QueueBackend } from '../rules/packet-rule-options.js';
+import { installPacketRules, packetRulesStatus, removePacketRules } from '../rules/packet-rules.js';
 import { argLast, argList, failAsUsage } from './arg-values.js';
 import { parseServiceArgs, serviceGiven } from './service-args.js';
 import { checkServerMark, checkTable, parseInterfaces, parseNetworks, parsePorts, type RuleOptions } from '../rules/rule-options.js';
@@ -17,7 +21,8 @@ import { defaultBackend, drainRules, installRules, removeRules, rulesStatus } fr
 function parse(argv: string[]) {
   return yargs(argv)
     .scriptName('tcp-intercept rules')
-    .usage('tcp-intercept rules install|drain|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind. drain stops diverting new connections (they go straight to the servers) while those already handed over still reach the proxy: for the time it drains.')
+    .usage('tcp-intercept rules install|drain|remove|status [options]\n\nInstalls the TPROXY rules (nftables: one table inet tcp-intercept; iptables: a mangle chain) and the policy routing that hand connections to tcp-intercept. Idempotent; remove leaves nothing behind. drain stops diverting new connections (they go straight to the servers) while those already handed over still reach the proxy: for the time it drains. ' +
+      "When the service's options configure snoop (--snoop-interface), install and status also cover snoop's NFQUEUE rules, and without a proxy (empty bind-listen) only those; remove always takes them out too.")
     .version(false)
     .option('backend', { type: 'string', describe: 'nft or iptables (default: nft when installed)', requiresArg: true })
     .option('port', { type: 'string', describe: "the proxy's listen port (default: the first of the service's own options, else 5000)", requiresArg: true })
@@ -30,7 +35,7 @@ function parse(argv: string[]) {
     .option('fwmark', { type: 'string', default: '1', describe: 'the mark that routes packets to the local stack', requiresArg: true })
     .option('table', { type: 'string', default: '100', describe: 'the routing table for marked packets', requiresArg: true })
     .option('config', { type: 'string', describe: "the service's configuration file (default: as the service reads it)", requiresArg: true })
-    .option('service-options', { type: 'string', describe: "the service's own command-line options as one argument, --service-options='-b [::]:6000' (the unit passes DAEMON_OPTS): for its listen port and --mark", requiresArg: true })
+    .option('service-options', { type: 'string', describe: "the service's own command-line options as one argument, --service-options='-b [::]:6000' (the unit passes DAEMON_OPTS): for its listen port, --mark and snoop", requiresArg: true })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the commands instead of running them' })
     .help('help')
     .alias('help', 'h')
@@ -39,25 +44,30 @@ function parse(argv: string[]) {
     .parseSync();
 }
 
-/** The proxy's options as the service will run: its command line <words>, environment and configuration. */
-function serviceProxy(words: string, config: string | undefined): ProxyOptions | null {
+/** The service's options as it will run: its command line <words>, environment and configuration. */
+function serviceOptions(words: string, config: string | undefined): ServiceOptions {
   let args;
   try {
     args = parseServiceArgs(words.split(/\s+/).filter(Boolean));
   } catch (err) {
     throw err instanceof UsageError ? new UsageError(`--service-options: ${err.message}`) : err;
   }
-  return loadServiceOptions(serviceGiven(args), config ?? argLast(args.config) ?? null, process.env, addon()).options.proxy;
+  return loadServiceOptions(serviceGiven(args), config ?? argLast(args.config) ?? null, process.env, addon()).options;
 }
 
 /** Which interfaces install diverts on: a choice is required, never every interface by default. */
-function interfaces(action: string, given: string[], all: boolean): string[] {
+function interfaces(required: boolean, given: string[], all: boolean): string[] {
   const list = parseInterfaces(given, '--interface');
   if (all && list.length) throw new UsageError('--interface and --all-interfaces: give one of them');
-  if (action === 'install' && !all && !list.length) {
+  if (required && !all && !list.length) {
     throw new UsageError('rules install: say where the clients are, --interface IF (repeatable), or --all-interfaces to intercept on every interface, the WAN side too');
   }
   return list;
+}
+
+/** Snoop's queue rules: the TCP forwarded through its lossy side(s), never its own retransmissions. */
+function snoopRules(snoop: SnoopService, backend: QueueBackend | undefined): PacketRuleOptions {
+  return { queue: snoop.queue, forwardInterfaces: [...snoop.settings.interfaces], icmpRelated: false, injectionMark: INJECTION_MARK, backend };
 }
 
 /** The actions that change something, and what each says when done. */
@@ -75,12 +85,19 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
     throw new UsageError(`rules: say install, drain, remove or status${action ? ` (not '${args._.join(' ')}')` : ''}`);
   }
   const exec = new Exec(args.dryRun);
-  const backend = argLast(args.backend) ?? (await defaultBackend(exec));
+  const given = argLast(args.backend);
+  const backend = given ?? (await defaultBackend(exec));
   if (backend !== 'nft' && backend !== 'iptables') throw new UsageError(`--backend: '${backend}' is not one of nft, iptables`);
+  // drain and remove do without the service's options: the unit's ExecStop lines pass none.
+  const service = action === 'install' || action === 'status' ? serviceOptions(argLast(args.serviceOptions) ?? '', argLast(args.config)) : null;
+  const proxy = service ? service.proxy : null;
+  const tproxy = service === null || proxy !== null;
+  const snoop = service?.snoop ?? null;
+  const queueBackend = given === undefined ? undefined : backend;   // else the one the kernel takes
   const options: RuleOptions = {
     backend,
     port: 0,
-    interfaces: interfaces(action, argList(args.interface), args.allInterfaces),
+    interfaces: interfaces(action === 'install' && tproxy, argList(args.interface), args.allInterfaces),
     ports: parsePorts(argList(args.ports), '--ports'),
     excludePorts: parsePorts(argList(args.excludePorts), '--exclude-ports'),
     excludeSources: parseNetworks(argList(args.excludeSource), '--exclude-source'),
@@ -88,23 +105,34 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
     fwmark: wholeNumber(argLast(args.fwmark), '--fwmark', 1, 0xffffffff),
     table: checkTable(wholeNumber(argLast(args.table), '--table', 0, 0xfffffffe), '--table'),
   };
-  if (action === 'install') {
-    const proxy = serviceProxy(argLast(args.serviceOptions) ?? '', argLast(args.config));
+  if (action === 'install' && proxy) {
     const port = argLast(args.port);
-    options.port = port !== undefined ? wholeNumber(port, '--port', 1, 65535) : (proxy?.listen[0]?.port ?? 5000);
-    checkServerMark(options.fwmark, proxy?.engine.mark ?? 0);
+    options.port = port !== undefined ? wholeNumber(port, '--port', 1, 65535) : (proxy.listen[0]?.port ?? 5000);
+    checkServerMark(options.fwmark, proxy.engine.mark);
   }
+  const done: string[] = [];
   try {
     if (action === 'status') {
-      const { installed, lines } = await rulesStatus(exec, options);
-      process.stdout.write(lines.join('\n') + '\n');
-      return installed ? 0 : 1;
+      const parts = [
+        ...(tproxy ? [await rulesStatus(exec, options)] : []),
+        ...(snoop ? [await packetRulesStatus(exec, { backend: queueBackend })] : []),
+      ];
+      process.stdout.write(parts.flatMap((p) => p.lines).join('\n') + '\n');
+      return parts.every((p) => p.installed) ? 0 : 1;
     }
-    await CHANGES[action].run(exec, options);
+    if (tproxy) {
+      await CHANGES[action].run(exec, options);
+      done.push(action === 'install' ? `${backend}, port ${options.port}` : backend);
+    }
+    if (action === 'install' && snoop) {
+      const used = await installPacketRules(exec, snoopRules(snoop, queueBackend));
+      done.push(`snoop ${describeQueues(snoop.queue)} on ${snoop.settings.interfaces.join(', ')}, ${used}`);
+    }
+    if (action === 'remove') await removePacketRules(exec);
   } catch (err) {
     throw new StartupError(`rules ${action}: ${(err as Error).message}`, 'TI_ERR_RULES');
   }
   if (exec.dryRun) process.stdout.write(exec.printed.join('\n') + '\n');
-  else process.stdout.write(`rules ${CHANGES[action].done} (${backend}${action === 'install' ? `, port ${options.port}` : ''})\n`);
+  else process.stdout.write(`rules ${CHANGES[action].done} (${done.join('; ')})\n`);
   return 0;
 }

@@ -1,12 +1,16 @@
-// `tcp-intercept [options]`: the service, as the .deb runs it. Its components (the proxy; the
-// packet stages as they arrive) run on one host in one process, or under a --workers supervisor.
-import { loadServiceOptions, type ServiceOptions } from '../config/load-options.js';
+// `tcp-intercept [options]`: the service, as the .deb runs it. Its components (the proxy, and the
+// packet pipeline when snoop is configured) run on one host in one process, or under a --workers
+// supervisor: the proxy in every worker, the pipeline in the first only (one queue, one binder).
+import { loadServiceOptions, type ServiceOptions, type SnoopService } from '../config/load-options.js';
+import { INJECTION_MARK } from '../config/marks.js';
 import { UsageError } from '../errors.js';
 import type { Component } from '../host/component.js';
 import { runHost } from '../host/run-host.js';
 import { runSupervisor, WORKER_ENV } from '../host/supervisor.js';
 import { addon } from '../native/addon.js';
+import { PipelineComponent, type PipelineOptions } from '../pipeline/pipeline-component.js';
 import { ProxyComponent } from '../proxy/proxy-component.js';
+import { SnoopStage } from '../snoop/snoop-stage.js';
 import { argLast } from './arg-values.js';
 import { parseServiceArgs, serviceGiven } from './service-args.js';
 import { packageVersion, versionText } from './version.js';
@@ -17,8 +21,17 @@ function asWorker(o: ServiceOptions, worker: string | undefined): ServiceOptions
   return { ...o, host: { ...o.host, workers: 1, pidFile: null, log: { ...o.host.log, worker: Number(worker) } } };
 }
 
+function pipelineOptions(snoop: SnoopService): PipelineOptions {
+  return { queue: snoop.queue, maxLen: snoop.maxLen, injectionMark: INJECTION_MARK, stages: { snoop: snoop.settings } };
+}
+
+/** Packet components run in one process: the first worker, or the only one. */
+const runsPackets = (o: ServiceOptions): boolean => (o.host.log.worker ?? 0) === 0;
+
 function components(o: ServiceOptions): Component[] {
-  return o.proxy ? [new ProxyComponent(o.proxy, addon())] : [];
+  const list: Component[] = o.proxy ? [new ProxyComponent(o.proxy, addon())] : [];
+  if (o.snoop && runsPackets(o)) list.push(new PipelineComponent(pipelineOptions(o.snoop), [new SnoopStage(o.snoop.settings)]));
+  return list;
 }
 
 export async function runServiceCommand(argv: string[]): Promise<number> {
@@ -33,7 +46,8 @@ export async function runServiceCommand(argv: string[]): Promise<number> {
   const load = () => loadServiceOptions(given, configFile, process.env, addon());
   const worker = process.env[WORKER_ENV];
   const options = asWorker(load().options, worker);
-  if (worker === undefined && options.host.workers > 1) {
+  // Workers share the proxy's listeners; without a proxy there is nothing to share.
+  if (worker === undefined && options.host.workers > 1 && options.proxy) {
     await runSupervisor(options.host);
     return 0;
   }
@@ -44,7 +58,7 @@ export async function runServiceCommand(argv: string[]): Promise<number> {
     reload: () => {
       const { options: o, file } = load();
       const next = asWorker(o, worker);
-      return { host: next.host, parts: { proxy: next.proxy }, file };
+      return { host: next.host, parts: { proxy: next.proxy, pipeline: next.snoop && pipelineOptions(next.snoop) }, file };
     },
   });
   return 0;

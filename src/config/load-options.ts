@@ -3,6 +3,9 @@ import { CONFIG_VAR, mergeSources, readConfigFile, type OptionValue } from './so
 import { ALL_OPTIONS, DEFAULT_CONFIG_FILE, SERVICE_OPTIONS, type OptionDef } from './option-table.js';
 import { buildHostOptions, type HostOptions } from './host-options.js';
 import { buildProxyOptions, type ProxyOptions, type SystemProbes } from './proxy-options.js';
+import { buildQueueOptions, type QueueOptions } from './queue-options.js';
+import { buildSnoopSettings } from './snoop-options.js';
+import type { SnoopSettings } from '../snoop/snoop-settings.js';
 import { readSystemLimits, type SystemLimits } from './system-limits.js';
 import { Values } from './values.js';
 import { optionError } from '../errors.js';
@@ -35,6 +38,21 @@ export interface ServiceOptions {
   host: HostOptions;
   /** null: no listen address, no proxy */
   proxy: ProxyOptions | null;
+  /** null: no --snoop-interface, no packet pipeline */
+  snoop: SnoopService | null;
+}
+
+/** Snoop as the service runs it: a pipeline of one stage on its own queue. */
+export interface SnoopService extends QueueOptions {
+  settings: SnoopSettings;
+}
+
+function snoopService(values: Values): SnoopService | null {
+  const settings = buildSnoopSettings(values);
+  if (settings) return { settings, ...buildQueueOptions(values) };
+  const stray = ['queue', 'queue-maxlen'].find((k) => values.given(k));
+  if (stray) throw optionError(values.what(stray), 'needs --snoop-interface (no packet component runs without it)');
+  return null;
 }
 
 export function loadServiceOptions(
@@ -47,6 +65,7 @@ export function loadServiceOptions(
   const { values, file } = loadValues(SERVICE_OPTIONS, cli, configFile, env, true);
   const host = buildHostOptions(values);
   const proxy = buildProxyOptions(values, host.log.level, probes, { workers: host.workers, limits });
-  if (proxy === null) throw optionError(values.what('bind-listen'), 'no listen address and no packet component configured: nothing to run');
-  return { options: { host, proxy }, file };
+  const snoop = snoopService(values);
+  if (proxy === null && snoop === null) throw optionError(values.what('bind-listen'), 'no listen address and no --snoop-interface: nothing to run');
+  return { options: { host, proxy, snoop }, file };
 }

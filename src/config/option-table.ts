@@ -1,6 +1,7 @@
 // Every option of every command once: its long name (also the config file key and, upper-cased,
 // the TCP_INTERCEPT_* variable), short alias, kind, default and help, in groups. A command takes
 // the groups of its components; the CLI and the config loader both read this table.
+import { SNOOP_DEFAULTS } from '../snoop/snoop-settings.js';
 import type { OptionSpec } from './sources.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -51,6 +52,23 @@ export const QUEUE_OPTIONS: readonly OptionDef[] = [
   { key: 'queue-maxlen', kind: 'string', default: '65536', describe: 'packets the kernel may hold for us (those held by a component included)' },
 ];
 
+/** Snoop's queue when none is given: apart from the 0 and 1 of the emulator's examples and the lab. */
+export const SNOOP_QUEUE = 16;
+
+/** The queue options of a command that runs snoop, with snoop's default queue. */
+export const SNOOP_QUEUE_OPTIONS: readonly OptionDef[] = withDefaults(QUEUE_OPTIONS, { queue: String(SNOOP_QUEUE) });
+
+const mebibytes = (bytes: number): string => `${bytes / (1 << 20)}M`;
+
+/** Snoop: on when a lossy side is named. */
+export const SNOOP_OPTIONS: readonly OptionDef[] = [
+  { key: 'snoop-interface', kind: 'list', describe: 'run snoop on the TCP forwarded through IF, the lossy last hop (repeatable)' },
+  { key: 'snoop-cache-size', kind: 'string', default: mebibytes(SNOOP_DEFAULTS.cacheBytes), describe: 'bytes snoop caches over all flows at most (suffixes k, M, G)' },
+  { key: 'snoop-flow-cache', kind: 'string', default: mebibytes(SNOOP_DEFAULTS.flowCacheBytes), describe: 'bytes snoop caches per flow at most (suffixes k, M, G)' },
+  { key: 'snoop-min-rto', kind: 'string', default: String(SNOOP_DEFAULTS.minRtoMs), describe: 'floor of the local retransmission timeout, milliseconds (1-10000)' },
+  { key: 'snoop-max-retransmits', kind: 'string', default: String(SNOOP_DEFAULTS.maxRetransmits), describe: "local retransmissions of one segment at most (0-20); then the sender's own recovery takes over" },
+];
+
 export const EMULATE_OPTIONS: readonly OptionDef[] = [
   { key: 'delay', kind: 'string', default: '0', describe: 'one-way delay, milliseconds' },
   { key: 'jitter', kind: 'string', default: '0', describe: 'delay varies uniformly by up to ± this, milliseconds' },
@@ -62,10 +80,10 @@ export const EMULATE_OPTIONS: readonly OptionDef[] = [
 ];
 
 /** The service (`tcp-intercept [options]`, what the .deb runs). */
-export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...HOST_OPTIONS];
+export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...SNOOP_OPTIONS, ...SNOOP_QUEUE_OPTIONS, ...HOST_OPTIONS];
 
 /** Every option of every command: keys another command knows are not mistakes in a shared file. */
-export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...HOST_OPTIONS];
+export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...SNOOP_OPTIONS, ...HOST_OPTIONS];
 
 /** A group with some defaults replaced (a subcommand's own, e.g. no metrics endpoint). */
 export function withDefaults(defs: readonly OptionDef[], defaults: Record<string, string | boolean>): OptionDef[] {

@@ -1,14 +1,13 @@
 // The emulator's settings from merged option values (`tcp-intercept emulate`).
-import { decimal, wholeNumber, wholeRange } from '../config/numbers.js';
+import { decimal, wholeNumber } from '../config/numbers.js';
+import { buildQueueOptions, type QueueOptions } from '../config/queue-options.js';
 import type { Values } from '../config/values.js';
 import { UsageError } from '../errors.js';
 import { parseBurst, validateLinkSettings, type LinkSettings } from './link-model.js';
 
 const DAY_MS = 86_400_000;
 
-export interface EmulateOptions {
-  queue: { first: number; last: number };
-  maxLen: number;
+export interface EmulateOptions extends QueueOptions {
   link: LinkSettings;
   /** null: Math.random */
   seed: number | null;
@@ -25,8 +24,7 @@ function burst(v: Values): LinkSettings['burst'] {
 }
 
 export function buildEmulateOptions(v: Values): EmulateOptions {
-  const queueText = v.str('queue');
-  if (queueText === undefined) throw new UsageError('emulate: --queue N is required');
+  if (!v.has('queue')) throw new UsageError('emulate: --queue N is required');
   const rate = v.str('rate');
   const link: LinkSettings = {
     delayMs: decimal(v.str('delay'), v.what('delay'), 0, DAY_MS),
@@ -40,8 +38,7 @@ export function buildEmulateOptions(v: Values): EmulateOptions {
   if (problem) throw new UsageError(problem);
   const seed = v.str('seed');
   return {
-    queue: wholeRange(queueText, v.what('queue'), 0, 65535),
-    maxLen: v.whole('queue-maxlen', 1, 1 << 24),
+    ...buildQueueOptions(v),
     link,
     seed: seed === undefined ? null : wholeNumber(seed, v.what('seed'), 0, 0xffffffff),
   };

@@ -121,6 +121,11 @@ export class FlowTable<T> {
     this.#append(handle);
   }
 
+  /** The handle of the longest idle entry, or -1 when the table is empty. */
+  oldest(): number {
+    return this.#oldest;
+  }
+
   lastSeen(handle: number): number {
     return this.#lastSeen[handle];
   }

@@ -18,16 +18,21 @@ export function checkInjectionMark(mark: number): void {
   if (!Number.isInteger(mark) || mark < 1 || mark > 0xffffffff) throw new Error(`injection mark: ${mark} is not in 1-0xffffffff`);
 }
 
-/** `-j NFQUEUE --queue-num N --queue-bypass`, or `--queue-balance F:L` for a range. */
+const asRange = (q: QueueTarget): QueueRange => (typeof q === 'number' ? { first: q, last: q } : q);
+
+/** `-j NFQUEUE --queue-num N --queue-bypass`, or `--queue-balance F:L` for a range (iptables
+ *  refuses a range of one queue). */
 export function iptablesQueueTarget(q: QueueTarget): string[] {
-  const which = typeof q === 'number' ? ['--queue-num', String(q)] : ['--queue-balance', `${q.first}:${q.last}`];
+  const { first, last } = asRange(q);
+  const which = first === last ? ['--queue-num', String(first)] : ['--queue-balance', `${first}:${last}`];
   return ['-j', 'NFQUEUE', ...which, '--queue-bypass'];
 }
 
 /** `queue flags bypass to N`, or `to F-L` for a range: nft hashes over a range as --queue-balance
  *  does (nft's `fanout` flag would pick the queue by CPU instead, like --queue-cpu-fanout). */
 export function nftQueueStatement(q: QueueTarget): string {
-  return `queue flags bypass to ${typeof q === 'number' ? q : `${q.first}-${q.last}`}`;
+  const { first, last } = asRange(q);
+  return `queue flags bypass to ${first === last ? first : `${first}-${last}`}`;
 }
 
 /** iptables arguments matching packets that carry every bit of <mark> (negated: that lack one). */

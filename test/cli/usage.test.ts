@@ -36,6 +36,31 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['--log-format', 'xml'], /--log-format: 'xml' is not one of text, json/],
   [['--log-level', 'debug', '--log-level', 'loud'], /--log-level: 'loud' is not one of/],   // the last value wins
   [['-b', '127.0.0.1:7101', '-b'], /Not enough arguments following: b/],
+  [['-b', ''], /--bind-listen: no listen address and no --snoop-interface: nothing to run/],
+  [['--snoop-interface', 'eth0:1'], /--snoop-interface: 'eth0:1' is not a Linux interface name/],
+  [['--snoop-interface', 'a-very-long-ifname'], /--snoop-interface: 'a-very-long-ifname' is not a Linux interface name/],
+  [['--snoop-interface', '..'], /--snoop-interface: '\.\.' is not a Linux interface name/],
+  [['--snoop-interface', 'wlan0', '--snoop-interface', 'wlan1,wlan0'], /--snoop-interface: wlan0 is given twice/],
+  [['--snoop-interface', 'wlan0', '--snoop-min-rto', '0'], /--snoop-min-rto: '0' is not a whole number from 1 to 10000/],
+  [['--snoop-interface', 'wlan0', '--snoop-min-rto', '10001'], /--snoop-min-rto: '10001' is not a whole number from 1 to 10000/],
+  [['--snoop-interface', 'wlan0', '--snoop-min-rto', '2.5'], /--snoop-min-rto: '2\.5' is not a whole number/],
+  [['--snoop-interface', 'wlan0', '--snoop-max-retransmits', '21'], /--snoop-max-retransmits: '21' is not a whole number from 0 to 20/],
+  [['--snoop-interface', 'wlan0', '--snoop-max-retransmits', 'many'], /--snoop-max-retransmits: 'many' is not a whole number/],
+  [['--snoop-interface', 'wlan0', '--snoop-cache-size', '12 parsecs'], /--snoop-cache-size: '12 parsecs' is not a size/],
+  [['--snoop-interface', 'wlan0', '--snoop-flow-cache', '1k'], /--snoop-flow-cache: '1k' is not a size from 65536/],
+  [['--snoop-interface', 'wlan0', '--snoop-flow-cache', '8M', '--snoop-cache-size', '4M'], /--snoop-flow-cache: the per-flow cache \(8M\) is larger than the whole cache \(4M\)/],
+  [['--snoop-interface', 'wlan0', '--snoop-cache-size', '1M'], /--snoop-cache-size: the per-flow cache \(4M\) is larger than the whole cache \(1M\)/],
+  [['--snoop-interface', 'wlan0', '--queue', '70000'], /--queue: '70000' is not a whole number from 0 to 65535/],
+  [['--snoop-min-rto', '50'], /--snoop-min-rto: needs --snoop-interface/],
+  [['--queue', '3'], /--queue: needs --snoop-interface/],
+  [['snoop'], /snoop: --snoop-interface IF is required.*\(see 'tcp-intercept snoop --help'\)/],
+  [['snoop', '--snoop-interface', 'bad/name'], /--snoop-interface: 'bad\/name' is not a Linux interface name/],
+  [['snoop', '--snoop-interface', 'wlan0', '--queue', '5:3'], /--queue: '5:3' is a range whose end comes before its start/],
+  [['snoop', '--snoop-interface', 'wlan0', '--queue-maxlen', '0'], /--queue-maxlen: '0' is not a whole number from 1/],
+  [['snoop', '--snoop-interface', 'wlan0', '--snoop-max-retransmits', '-1'], /--snoop-max-retransmits: '-1' is not a whole number from 0 to 20/],
+  [['snoop', '--snoop-interface', 'wlan0', '--workers', '2'], /Unknown argument: workers/],
+  [['snoop', '--snoop-interface', 'wlan0', 'extra-word'], /Unknown argument: extra-word/],
+  [['snoop', '--metrics', 'nowhere', '--snoop-interface', 'wlan0'], /--metrics: /],
 ];
 
 for (const [args, message] of usageErrors) {
@@ -70,6 +95,31 @@ t.test('--help lists every option of the contract', async (t) => {
   const fds = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'latin1'))?.[1]);
   t.match(r.stdout.replace(/\s+/g, ' '), `here ${Math.floor((fds - 64 - 32) / 6)} `, 'the derived max-connections of this machine');
   t.match(r.stdout.replace(/\s+/g, ' '), /--keepalive-idle .*\[default: "300"\]/, 'the keepalive default');
+});
+
+t.test('--help shows snoop: its options, their defaults and the subcommand', async (t) => {
+  const r = run(['--help']);
+  t.equal(r.code, 0);
+  const text = r.stdout.replace(/\s+/g, ' ');
+  for (const opt of ['--snoop-interface', '--snoop-cache-size', '--snoop-flow-cache', '--snoop-min-rto', '--snoop-max-retransmits', '--queue ', '--queue-maxlen']) {
+    t.match(r.stdout, opt, `mentions ${opt.trim()}`);
+  }
+  t.match(text, /--snoop-cache-size .*\[default: "64M"\]/, 'the cache default');
+  t.match(text, /--queue .*\[default: "16"\]/, "snoop's queue default");
+  t.match(text, /tcp-intercept snoop --snoop-interface IF/, 'the snoop subcommand');
+});
+
+t.test('snoop --help lists its options, with no metrics endpoint and warn by default', async (t) => {
+  const r = run(['snoop', '--help']);
+  t.equal(r.code, 0);
+  const text = r.stdout.replace(/\s+/g, ' ');
+  for (const opt of ['--snoop-interface', '--snoop-cache-size', '--snoop-flow-cache', '--snoop-min-rto', '--snoop-max-retransmits', '--queue ', '--queue-maxlen', '--metrics', '--log-level', '--config']) {
+    t.match(r.stdout, opt, `mentions ${opt.trim()}`);
+  }
+  t.notMatch(r.stdout, /--workers|--bind-listen/, 'only its own options');
+  t.match(text, /--metrics .*\[default: "off"\]/);
+  t.match(text, /--log-level .*\[default: "warn"\]/);
+  t.match(text, /default 16/, 'the queue it uses unless told');
 });
 
 t.test('an unwritable log file stops startup with a clear error', async (t) => {
