@@ -5,7 +5,7 @@ import type { Lab, LabProcess } from '../lab/lab.js';
 export interface AckCount {
   /** ACKs without payload */
   acks: number;
-  /** pure ACKs repeating the previous ACK number of their connection */
+  /** duplicate ACKs (see countAcks) */
   dupacks: number;
   /** packets tcpdump reported as dropped by the kernel (the counts are short by up to this) */
   dropped: number;
@@ -16,27 +16,29 @@ export interface AckCapture {
   stop(): Promise<AckCount>;
 }
 
-// "IP 198.18.248.2.41234 > 198.18.251.2.7001: Flags [.], ack 1234, win 501, options [...], length 0"
-const LINE = /^\S+ IP6? (\S+) > (\S+): Flags \[([^\]]*)\],(?: seq [^,]+,)? ack (\d+),.*, length (\d+)/;
+// "IP 198.18.248.2.41234 > 198.18.251.2.7001: Flags [.], ack 1234, win 501, options [nop,nop,TS val 1 ecr 2,nop,nop,sack 1 {1:2}], length 0"
+const LINE = /^\S+ IP6? (\S+) > (\S+): Flags \[([^\]]*)\],(?: seq [^,]+,)? ack (\d+), win (\d+),(?: options \[([^\]]*)\],)? length (\d+)/;
 
 /**
- * Counts duplicates the way a sender sees them, by ACK number alone: the advertised window is left
- * out because a receiver's window moves while out-of-order data fills its buffer.
+ * A duplicate ACK repeats its connection's previous ACK number without payload, and either has
+ * the same window or reports data above it in SACK blocks: a receiver's window moves while
+ * out-of-order data fills its buffer, and the same ACK with only a new window is a window update.
  */
 export function countAcks(text: string): Omit<AckCount, 'dropped'> {
-  const last = new Map<string, string>();
+  const last = new Map<string, { ack: string; win: string }>();
   let acks = 0;
   let dupacks = 0;
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (!m) continue;
-    const [, src, dst, flags, ack, length] = m;
+    const [, src, dst, flags, ack, win, options = '', length] = m;
     const flow = `${src}>${dst}`;
     if (flags === '.' && length === '0') {
       acks++;
-      if (last.get(flow) === ack) dupacks++;
+      const prev = last.get(flow);
+      if (prev?.ack === ack && (prev.win === win || /\bsack \d/.test(options))) dupacks++;
     }
-    last.set(flow, ack);
+    last.set(flow, { ack, win });
   }
   return { acks, dupacks };
 }

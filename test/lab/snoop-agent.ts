@@ -25,8 +25,6 @@ export interface SnoopAgent {
   stop(): Promise<SnoopExit>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** NFQUEUE rules of the base station, both families. */
 async function queueRules(chain: SnoopChain): Promise<string[]> {
   const rules: string[] = [];
@@ -35,11 +33,6 @@ async function queueRules(chain: SnoopChain): Promise<string[]> {
     rules.push(...out.split('\n').filter((l) => l.includes('NFQUEUE')).map((l) => `${tool}: ${l}`));
   }
   return rules;
-}
-
-async function queueBound(chain: SnoopChain): Promise<boolean> {
-  const table = await chain.lab.exec(chain.base, 'cat', ['/proc/net/netfilter/nfnetlink_queue']);
-  return table.stdout.split('\n').some((l) => l.trim().split(/\s+/)[0] === `${QUEUE}`);
 }
 
 function parseMetrics(text: string): Map<string, number> {
@@ -51,12 +44,10 @@ function parseMetrics(text: string): Map<string, number> {
   return samples;
 }
 
-/** Starts snoop on the base station's lossy interface and waits until its queue and rules are in place. */
+/** Starts snoop on the base station's lossy interface and waits until it is ready. */
 export async function startSnoop(chain: SnoopChain, args: string[] = []): Promise<SnoopAgent> {
   const cmd = ['snoop', '--snoop-interface', chain.lossyInterface, '--queue', `${QUEUE}`, '--metrics', METRICS, ...args];
   const p = chain.lab.spawn(chain.base, TCP_INTERCEPT_BIN, cmd);
-  let exited = false;
-  void p.exited.then(() => (exited = true));
   const stop = async (): Promise<SnoopExit> => {
     p.kill('SIGTERM');
     const timer = setTimeout(() => p.kill('SIGKILL'), STOP_GRACE_MS);
@@ -64,14 +55,16 @@ export async function startSnoop(chain: SnoopChain, args: string[] = []): Promis
     clearTimeout(timer);
     return { code, output: p.output(), leftRules: await queueRules(chain) };
   };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await queueBound(chain)) || (await queueRules(chain)).length === 0) {
-    if (exited || Date.now() > deadline) {
-      const { output } = await stop();
-      throw new Error(`tcp-intercept ${cmd.join(' ')} ${exited ? 'exited' : 'was not ready'} at startup:\n${output}`);
-    }
-    await sleep(100);
-  }
+  // Printed once the queue, the rules and the metrics endpoint are up.
+  await Promise.race([
+    p.waitForOutput(/^tcp-intercept snoop: /m, START_TIMEOUT_MS),
+    p.exited.then(() => {
+      throw new Error('exited');
+    }),
+  ]).catch(async (err: unknown) => {
+    const { output } = await stop();
+    throw new Error(`tcp-intercept ${cmd.join(' ')} did not start (${(err as Error).message}):\n${output}`);
+  });
   return {
     process: p,
     metrics: async () => parseMetrics(await chain.lab.run(chain.base, 'curl', ['-sf', '--max-time', '5', `http://${METRICS}/metrics`])),

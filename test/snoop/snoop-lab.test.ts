@@ -35,8 +35,7 @@ type Family = 'v4' | 'v6';
 interface Download {
   summary: XferSummary;
   expectedSha256: string;
-  /** congestion control of the sender's socket, read with ss while it ran ('' if never caught) */
-  senderCc: string;
+  sockets: SocketWatch;
   /** segments the last hop dropped toward the mobile */
   lost: number;
   senderRetransmits: number;
@@ -50,15 +49,26 @@ interface Download {
 
 let seed = 1;
 
-/** Polls the sender's socket for its congestion control until <done>() is true. */
-async function watchCc(done: () => boolean): Promise<string> {
+interface SocketWatch {
+  /** the sender's congestion control ('' if never caught) */
+  cc: string;
+  /** the last `ss -tin` of each end while it ran, for a transfer that did not finish */
+  sender: string;
+  mobile: string;
+}
+
+/** Polls both ends' sockets until <done>() is true. */
+async function watchSockets(done: () => boolean): Promise<SocketWatch> {
+  const w: SocketWatch = { cc: '', sender: '', mobile: '' };
   while (!done()) {
-    const out = await lab.run('server', 'ss', ['-Htin', 'sport', '=', `:${PORT}`]);
-    const cc = /\b(cubic|reno|bbr)\b/.exec(out)?.[1];
-    if (cc) return cc;
-    await new Promise((r) => setTimeout(r, 100));
+    const sender = await lab.run('server', 'ss', ['-Htin', 'sport', '=', `:${PORT}`]);
+    const mobile = await lab.run('client', 'ss', ['-Htin', 'dport', '=', `:${PORT}`]);
+    w.cc ||= /\b(cubic|reno|bbr)\b/.exec(sender)?.[1] ?? '';
+    if (sender.trim()) w.sender = sender;
+    if (mobile.trim()) w.mobile = mobile;
+    await new Promise((r) => setTimeout(r, 500));
   }
-  return '';
+  return w;
 }
 
 /** Runs every stop, whichever fails; then throws the first failure. */
@@ -90,12 +100,12 @@ async function download(family: Family, bytes: number, lossArgs: string[], withS
     stops.push(async () => void (d.senderAcks = await atSender.stop()));
     const before = await tcpCounters(lab, 'server');
     let finished = false;
-    const cc = watchCc(() => finished);
+    const sockets = watchSockets(() => finished);
     try {
       d.summary = await peers.xfer(lab.server[family], PORT, ['--bytes', '0', '--back', `${bytes}`, '--seed', `${s}`, '--timeout-ms', '90000'], 120_000);
     } finally {
       finished = true;
-      d.senderCc = await cc;
+      d.sockets = await sockets;
     }
     const after = await tcpCounters(lab, 'server');
     d.senderRetransmits = counterDelta(before, after, 'Tcp.RetransSegs');
@@ -109,12 +119,16 @@ async function download(family: Family, bytes: number, lossArgs: string[], withS
 function describe(t: Test, what: string, d: Download): void {
   const suppressed = d.metrics.get('tcp_intercept_snoop_dupacks_suppressed_total');
   const local = d.metrics.get('tcp_intercept_snoop_local_retransmits_total');
-  t.comment(`${what}: ${d.summary.bytesReceived} B in ${d.summary.elapsedMs} ms, sender cc ${d.senderCc || '(not caught)'}; ` +
+  t.comment(`${what}: ${d.summary.bytesReceived} B in ${d.summary.elapsedMs} ms, sender cc ${d.sockets.cc || '(not caught)'}; ` +
     `last hop lost ${d.lost}; sender retransmitted ${d.senderRetransmits} (fast ${d.senderFastRetransmits}); ` +
     `dupacks: mobile sent ${d.mobileAcks.dupacks} of ${d.mobileAcks.acks} ACKs, sender saw ${d.senderAcks.dupacks} of ${d.senderAcks.acks} ` +
     `(tcpdump drops ${d.mobileAcks.dropped}/${d.senderAcks.dropped})` +
     (d.snoop ? `; snoop: ${local} local retransmits, ${suppressed} dupacks suppressed` : ''));
   if (d.snoop) t.comment(`snoop printed:\n${d.snoop.output.trim()}`);
+  if (d.summary.ok !== 1) {
+    t.comment(`unfinished; last seen at the sender:\n${d.sockets.sender}\nat the mobile:\n${d.sockets.mobile}\nsnoop metrics: ` +
+      `${[...d.metrics].filter(([k]) => k.includes('snoop')).map(([k, v]) => `${k} ${v}`).join(', ')}\nemulators:\n${d.emulators}`);
+  }
 }
 
 function byteExact(t: Test, d: Download, bytes: number): void {
@@ -122,7 +136,7 @@ function byteExact(t: Test, d: Download, bytes: number): void {
   t.equal(d.summary.ok, 1, `transfer completed (${r?.error ?? 'no error'})`);
   t.equal(r?.received, bytes, `${bytes} bytes received`);
   t.equal(r?.receivedSha256, d.expectedSha256, 'sha256 of what the mobile received is the source\'s');
-  if (d.senderCc) t.equal(d.senderCc, CC, `the sender ran ${CC}`);
+  if (d.sockets.cc) t.equal(d.sockets.cc, CC, `the sender ran ${CC}`);
 }
 
 t.test(`without snoop, 2% loss: the sender repairs every loss itself (${BASELINE_BYTES / MIB} MiB, IPv4)`, async (t) => {
@@ -150,9 +164,10 @@ for (const family of ['v4', 'v6'] as const) {
       t.ok(d.lost > 0, `the last hop lost segments (${d.lost})`);
       t.ok((d.metrics.get('tcp_intercept_snoop_dupacks_suppressed_total') ?? 0) > 0, 'snoop counted duplicate ACKs it suppressed');
       t.ok((d.metrics.get('tcp_intercept_snoop_local_retransmits_total') ?? 0) > 0, 'snoop retransmitted locally');
-      // Without snoop the sender resends at least every lost segment (the test above); a quarter
-      // leaves room for loss probes sent while a busy machine delays a local repair.
-      t.ok(d.senderRetransmits < d.lost / 4, `the sender retransmitted ${d.senderRetransmits} segments for ${d.lost} lost`);
+      // Without snoop the sender resends every lost segment (the test above); with it a few percent
+      // (SACK blocks of partial ACKs, and duplicates let through when a busy machine delays a local
+      // repair past snoop's 100 ms limit; up to 17% seen on a loaded machine): half is a failure.
+      t.ok(d.senderRetransmits < d.lost / 2, `the sender retransmitted ${d.senderRetransmits} segments for ${d.lost} lost`);
       t.ok(d.mobileAcks.dupacks > 0, `the mobile sent duplicate ACKs (${d.mobileAcks.dupacks})`);
       t.ok(d.senderAcks.dupacks < d.mobileAcks.dupacks / 4, `the sender saw ${d.senderAcks.dupacks} of the mobile's ${d.mobileAcks.dupacks} duplicate ACKs`);
     });
