@@ -48,7 +48,9 @@ export async function captureAcks(lab: Lab, host: string, ifname: string, from: 
   const p = lab.spawn(host, 'tcpdump', ['-i', ifname, '-nn', '-S', '-l', '-s', '160', '-B', '16384', `tcp and src host ${from}`]);
   const stop = async (): Promise<AckCount> => {
     p.kill('SIGTERM');
+    const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
     await p.exited;
+    clearTimeout(timer);
     const dropped = Number(/(\d+) packets? dropped by kernel/.exec(p.stderr())?.[1] ?? NaN);
     return { ...countAcks(p.stdout()), dropped };
   };

@@ -18,6 +18,8 @@ const CC = 'cubic';
 /** Without snoop a cubic download at 2% loss over 44 ms moves a few Mbit/s: 1 MiB shows enough losses. */
 const BASELINE_BYTES = MIB;
 const SNOOP_BYTES = 32 * MIB;
+/** Bounds a download that hangs (one did, for over 7 minutes, at 5% over IPv6): the lab's teardown ends what it left. */
+const SUBTEST = { timeout: 180_000 };
 
 const lab = await Lab.create({ tag: 'snooplab', id: 31, routers: ROUTERS });
 t.teardown(() => lab.destroy());
@@ -139,7 +141,7 @@ function byteExact(t: Test, d: Download, bytes: number): void {
   if (d.sockets.cc) t.equal(d.sockets.cc, CC, `the sender ran ${CC}`);
 }
 
-t.test(`without snoop, 2% loss: the sender repairs every loss itself (${BASELINE_BYTES / MIB} MiB, IPv4)`, async (t) => {
+t.test(`without snoop, 2% loss: the sender repairs every loss itself (${BASELINE_BYTES / MIB} MiB, IPv4)`, SUBTEST, async (t) => {
   const d = await download('v4', BASELINE_BYTES, ['--loss', '2'], false);
   describe(t, 'no snoop', d);
   byteExact(t, d, BASELINE_BYTES);
@@ -152,7 +154,7 @@ t.test(`without snoop, 2% loss: the sender repairs every loss itself (${BASELINE
 
 for (const family of ['v4', 'v6'] as const) {
   for (const loss of [0, 2, 5]) {
-    t.test(`snoop, ${loss}% loss: ${SNOOP_BYTES / MIB} MiB byte-exact, losses hidden from the sender (IPv${family[1]})`, async (t) => {
+    t.test(`snoop, ${loss}% loss: ${SNOOP_BYTES / MIB} MiB byte-exact, losses hidden from the sender (IPv${family[1]})`, SUBTEST, async (t) => {
       const d = await download(family, SNOOP_BYTES, ['--loss', `${loss}`], true);
       describe(t, `snoop ${loss}% IPv${family[1]}`, d);
       byteExact(t, d, SNOOP_BYTES);
@@ -167,15 +169,14 @@ for (const family of ['v4', 'v6'] as const) {
       t.ok(d.mobileAcks.dupacks > 0, `the mobile sent duplicate ACKs (${d.mobileAcks.dupacks})`);
       if (loss === 2) {
         // Without snoop the sender resends every lost segment and sees every duplicate ACK (the
-        // test above); with it, a few percent of either (SACK blocks of partial ACKs, and repairs a
-        // busy machine delayed past the agent's 100 ms limit).
+        // test above); with it, seen here: 0.4-3% of the retransmissions and up to 12% of the
+        // duplicate ACKs (SACK blocks of partial ACKs, repairs delayed past the agent's 100 ms limit).
         t.ok(d.senderRetransmits < d.lost / 4, `the sender retransmitted ${d.senderRetransmits} segments for ${d.lost} lost`);
         t.ok(d.senderAcks.dupacks < d.mobileAcks.dupacks / 4, `the sender saw ${d.senderAcks.dupacks} of the mobile's ${d.mobileAcks.dupacks} duplicate ACKs`);
       } else {
         // At 5% local retransmissions are lost too, and repairs past the 100 ms limit hand the
-        // sender its own recovery, by design: its retransmissions vary widely (0.6% and 17% of the
-        // losses in two runs here; in one benchmark run more than the last hop can have lost), its
-        // share of the duplicate ACKs much less (0.6% and 4%).
+        // sender its own recovery, by design: its retransmissions vary widely (0.6% to 81% of the
+        // losses in runs here), its share of the duplicate ACKs much less (0.6% to 17%).
         t.ok(d.senderAcks.dupacks < d.mobileAcks.dupacks / 2, `the sender saw ${d.senderAcks.dupacks} of the mobile's ${d.mobileAcks.dupacks} duplicate ACKs`);
       }
     });
