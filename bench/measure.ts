@@ -8,9 +8,11 @@ const CLK_TCK = 100;
 
 export interface Bulk { bitsPerSecond: number; bytes: number; seconds: number; retransmits: number }
 
-export async function iperf(lab: Lab, port: number, o: { streams: number; reverse: boolean; seconds: number }): Promise<Bulk> {
+/** iperf3 from the client to the server; <reverse>: the server sends; <cc>: the sender's congestion control. */
+export async function iperf(lab: Lab, port: number, o: { streams: number; reverse: boolean; seconds: number; cc?: string }): Promise<Bulk> {
   const args = ['-c', lab.server.v4, '-p', String(port), '-t', String(o.seconds), '-P', String(o.streams), '-J', '--connect-timeout', '5000'];
   if (o.reverse) args.push('-R');
+  if (o.cc) args.push('-C', o.cc);
   const out = await lab.run('client', 'iperf3', args, { timeoutMs: (o.seconds + 30) * 1000 });
   type Sums = { sum_received: { bits_per_second: number; bytes: number; seconds: number }; sum_sent: { retransmits?: number } };
   const { sum_received: r, sum_sent: sent } = (JSON.parse(out) as { end: Sums }).end;
