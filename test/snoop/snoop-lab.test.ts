@@ -168,14 +168,15 @@ for (const family of ['v4', 'v6'] as const) {
       t.ok((d.metrics.get('tcp_intercept_snoop_local_retransmits_total') ?? 0) > 0, 'snoop retransmitted locally');
       t.ok(d.mobileAcks.dupacks > 0, `the mobile sent duplicate ACKs (${d.mobileAcks.dupacks})`);
       // What snoop hides never reaches the sender, and nothing else is kept from it: the sender
-      // sees exactly the mobile's ACKs less those snoop counted as suppressed (tcpdump on both
-      // ends, when it dropped nothing). The sender's own retransmissions are only reported: they
-      // vary from run to run (8 to 578 for about 500 lost at 2% here), as its SACK recovery reacts
-      // to the partial ACKs snoop forwards.
+      // gets exactly the mobile's ACKs less those snoop counted as suppressed, and snoop suppresses
+      // duplicates only (tcpdump on both ends, when it dropped nothing). Duplicates are not counted
+      // the same way on both ends: whether an ACK is one depends on the ACK before it, which differs
+      // once some are gone. The sender's own retransmissions are only reported: they vary from run
+      // to run (8 to 578 for about 500 lost at 2% here), as its SACK recovery reacts to the partial
+      // ACKs snoop forwards.
       const suppressed = d.metrics.get('tcp_intercept_snoop_dupacks_suppressed_total') ?? NaN;
       if (d.mobileAcks.dropped === 0 && d.senderAcks.dropped === 0) {
         t.equal(d.senderAcks.acks, d.mobileAcks.acks - suppressed, 'the sender got every ACK but those snoop suppressed');
-        t.equal(d.senderAcks.dupacks, d.mobileAcks.dupacks - suppressed, 'and every duplicate ACK but those');
       }
       t.ok(d.senderAcks.dupacks < d.mobileAcks.dupacks / 2, `the sender saw ${d.senderAcks.dupacks} of the mobile's ${d.mobileAcks.dupacks} duplicate ACKs`);
     });
