@@ -4,7 +4,7 @@
 // (a sender retransmission filling a hole) shifts the tail. Lookups are by byte coverage, never by
 // exact start, since a sender may re-segment what it sends again. A GSO packet is cached once, as
 // pieces of wire size that share its copy.
-import { seqDiff, seqGe, seqGt, seqLe, seqLt } from '../packet/seq.js';
+import { seqGe, seqGt, seqLe, seqLt } from '../packet/seq.js';
 import type { ArenaChunk, CopyArena } from './copy-arena.js';
 
 export class CachedSegment {
@@ -129,11 +129,5 @@ export class SegmentCache {
     this.#segments = [];
     this.#start = 0;
     this.arena.clear();
-  }
-
-  /** Bytes of sequence space from the head's start to the tail's end (for logs). */
-  span(): number {
-    const h = this.head(), t = this.tail();
-    return h && t ? seqDiff(t.end, h.seq) : 0;
   }
 }

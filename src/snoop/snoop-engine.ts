@@ -9,7 +9,7 @@ import { TCP_HEADER_LEN, TcpFlag, TcpOptions } from '../packet/tcp.js';
 import type { Logger } from '../log/logger.js';
 import { CachedSegment } from './segment-cache.js';
 import { segmentPacket } from './segment-packet.js';
-import { SNOOP_IDLE_MS, type SnoopCounters, type SnoopSettings } from './snoop-settings.js';
+import { noCounters, SNOOP_IDLE_MS, type SnoopCounters, type SnoopSettings } from './snoop-settings.js';
 import { SnoopFlow, type FlowServices } from './snoop-flow.js';
 
 /** One timer per flow, many flows: what the engine needs of a DeadlineScheduler. */
@@ -39,7 +39,7 @@ export interface SnoopPacket {
   checksumNotReady: boolean;
 }
 
-export type FlowEnd = EvictReason | 'memory' | 'closed' | 'reset' | 'stopped';
+type FlowEnd = EvictReason | 'memory' | 'closed' | 'reset' | 'stopped';
 
 const DEFAULT_MAX_FLOWS = 65536;
 const MAX_CHUNK = 256 * 1024;
@@ -54,11 +54,9 @@ export class SnoopEngine implements FlowServices {
   /** the lossy side's MTU: a GSO packet is cached as segments that fit it */
   mtu = 1500;
   maxRetransmits: number;
-  readonly counters: SnoopCounters = {
-    localRetransmits: 0, dupacksSuppressed: 0, timeouts: 0, flows: 0, cacheBytes: 0,
-    evictions: { idle: 0, cap: 0, memory: 0 }, uncached: 0, injectFailures: 0,
-  };
   readonly flows: FlowTable<SnoopFlow>;
+  /** flows is the table's size, read when asked */
+  readonly counters: SnoopCounters;
   #settings: SnoopSettings;
   readonly #send: (packet: Buffer) => string | null;
   readonly #timers: FlowTimers;
@@ -78,6 +76,8 @@ export class SnoopEngine implements FlowServices {
       maxFlows: o.maxFlows ?? DEFAULT_MAX_FLOWS,
       onEvict: (flow, reason) => this.#forgotten(flow, reason),
     });
+    const flows = this.flows;
+    this.counters = Object.defineProperty(noCounters(), 'flows', { get: () => flows.size, enumerable: true });
   }
 
   get settings(): SnoopSettings {
@@ -105,7 +105,6 @@ export class SnoopEngine implements FlowServices {
       if (!starts) return true;
       const flow = new SnoopFlow(this.#settings.minRtoMs, maxChunk(this.#settings));
       h = flow.handle = this.flows.insert(p.parsed, flow, now);
-      this.counters.flows = this.flows.size;
     } else {
       this.flows.touch(h, now);
     }
@@ -126,7 +125,6 @@ export class SnoopEngine implements FlowServices {
   /** Forgets flows idle for longer than SNOOP_IDLE_MS. */
   expire(now: number): void {
     this.flows.expire(now);
-    this.counters.flows = this.flows.size;
   }
 
   /** The local timer of a flow came due. */
@@ -243,7 +241,6 @@ export class SnoopEngine implements FlowServices {
         `local RTT ${flow.rto.samples ? flow.rto.srtt.toFixed(1) : '-'} ms`);
     }
     this.#drop(flow);
-    this.counters.flows = this.flows.size;
   }
 
   #drop(flow: SnoopFlow): void {

@@ -23,6 +23,14 @@ export const SNOOP_DEFAULTS = {
 /** A flow untouched this long is forgotten (soft state: the ends recover by themselves). */
 export const SNOOP_IDLE_MS = 60_000;
 
+/** Counters before anything happened. */
+export function noCounters(): SnoopCounters {
+  return {
+    localRetransmits: 0, dupacksSuppressed: 0, timeouts: 0, flows: 0, cacheBytes: 0,
+    evictions: { idle: 0, cap: 0, memory: 0 }, uncached: 0, injectFailures: 0,
+  };
+}
+
 /** What the stage has done, read by the metrics and the report. */
 export interface SnoopCounters {
   /** copies of cached segments sent toward the lossy side, for duplicate ACKs and timeouts */

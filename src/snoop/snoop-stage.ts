@@ -15,7 +15,7 @@ import type { StagePacket } from '../pipeline/stage-packet.js';
 import { InterfaceSet, type InterfaceLookup } from './interface-index.js';
 import { SnoopEngine, type SnoopPacket } from './snoop-engine.js';
 import type { SnoopFlow } from './snoop-flow.js';
-import type { SnoopCounters, SnoopSettings } from './snoop-settings.js';
+import { noCounters, type SnoopCounters, type SnoopSettings } from './snoop-settings.js';
 
 /** TC_PRIO_INTERACTIVE, the highest SO_PRIORITY a socket may take without CAP_NET_ADMIN. */
 const RETRANSMIT_PRIORITY = 6;
@@ -125,10 +125,7 @@ export class SnoopStage implements PacketStage<SnoopSettings> {
   }
 
   counters(): SnoopCounters {
-    return this.#engine?.counters ?? {
-      localRetransmits: 0, dupacksSuppressed: 0, timeouts: 0, flows: 0, cacheBytes: 0,
-      evictions: { idle: 0, cap: 0, memory: 0 }, uncached: 0, injectFailures: 0,
-    };
+    return this.#engine?.counters ?? noCounters();
   }
 
   report(): string[] {
