@@ -1,7 +1,7 @@
 // The Grafana dashboard and the Prometheus alert rules under etc/: promtool accepts the rules and
 // their unit tests, each alert is tested firing and not firing (and its tests go red when it can
-// no longer fire), every dashboard expression parses, and every metric either file reads is one
-// that a running proxy with snoop exports.
+// no longer fire), every dashboard expression parses, and every metric and label value either file
+// reads is one that a running proxy with snoop exports.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { parse, stringify } from 'yaml';
+import { addon, type CloseReason } from '../../src/native/addon.js';
+import { resultLabel } from '../../src/metrics/proxy-metrics.js';
 import { proxyLab } from '../helpers/proxy-lab.js';
 import { exposedNames, metricNames } from '../helpers/promql-names.js';
 
@@ -19,6 +21,8 @@ const DASHBOARD = join(root, 'etc/grafana/tcp-intercept.json');
 const METRICS = '127.0.0.1:9471';
 /** Series Prometheus adds to every target itself. */
 const SCRAPE_SERIES = new Set(['up']);
+/** Labels Prometheus attaches to every series of a target, and the dashboard's variable. */
+const TARGET_LABELS = new Set(['job', 'instance']);
 
 interface Rule { alert: string; expr: string; for?: string }
 interface RuleFile { groups: Array<{ name: string; rules: Rule[] }> }
@@ -37,6 +41,14 @@ const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
 const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row');
 const panelExprs = panels.flatMap((p) => (p.targets ?? []).map((target) => target.expr ?? ''));
 const variableQueries = dashboard.templating.list.flatMap((v) => (v.type === 'query' && v.query ? [typeof v.query === 'string' ? v.query : v.query.query] : []));
+
+/** label=value pairs the expressions match on: each alternative of a =~ regex is one. */
+function matchedLabelValues(exprs: string[]): Array<{ label: string; value: string }> {
+  const pairs = exprs.flatMap((e) => [...e.matchAll(/(\w+)\s*(=~|=)\s*"([^"]*)"/g)]);
+  return pairs
+    .filter(([, label]) => !TARGET_LABELS.has(label))
+    .flatMap(([, label, op, value]) => (op === '=~' ? value.split('|') : [value]).map((v) => ({ label, value: v })));
+}
 
 function promtool(args: string[]): { code: number | null; output: string } {
   const r = spawnSync('promtool', args, { encoding: 'utf8' });
@@ -118,4 +130,11 @@ t.test('every metric the dashboard and the rules read, a proxy with snoop export
   const exported = exposedNames(exposition);
   const missing = [...used].filter((name) => !exported.has(name) && !SCRAPE_SERIES.has(name)).sort();
   t.same(missing, [], `not exported: ${missing.join(', ') || 'none'}`);
+
+  // A result appears once a connection ends that way; the others' values are exported from the start.
+  const results = new Set((addon().closeReasons as readonly CloseReason[]).map(resultLabel));
+  const unknown = matchedLabelValues([...panelExprs, ...alerts.map((a) => a.expr)])
+    .filter(({ label, value }) => (label === 'result' ? !results.has(value) : !exposition.includes(`${label}="${value}"`)))
+    .map(({ label, value }) => `${label}="${value}"`);
+  t.same(unknown, [], `label values matched that the proxy never exports: ${unknown.join(', ') || 'none'}`);
 });
