@@ -31,6 +31,7 @@ t.test('Debian package', { skip }, async (t) => {
     '/usr/lib/tcp-intercept/node_modules/yargs/package.json',
     '/lib/systemd/system/tcp-intercept.service',
     '/usr/lib/sysusers.d/tcp-intercept.conf',
+    '/usr/lib/sysctl.d/60-tcp-intercept.conf',
     '/etc/default/tcp-intercept',
     '/etc/tcp-intercept/tcp-intercept.yaml',
     '/etc/logrotate.d/tcp-intercept',
@@ -80,6 +81,8 @@ t.test('Debian package', { skip }, async (t) => {
     t.match(unit, /^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW$/m);
     t.match(unit, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$/m);
     t.match(unit, /^ExecStartPost=\/usr\/sbin\/tcp-intercept rules install \$RULES_OPTS --service-options=\$\{DAEMON_OPTS\}$/m);
+    t.match(unit, /^ExecStartPre=-\+\/usr\/lib\/systemd\/systemd-sysctl \/usr\/lib\/sysctl\.d\/60-tcp-intercept\.conf$/m, 'the unit applies the package sysctls outside its sandbox');
+    t.match(readFileSync('/usr/lib/sysctl.d/60-tcp-intercept.conf', 'utf8'), /^net\.ipv4\.ip_early_demux = 0$/m);
     t.match(unit, /^ExecStop=\/usr\/sbin\/tcp-intercept rules drain/m);
     t.match(unit, /^ExecStopPost=\/usr\/sbin\/tcp-intercept rules remove/m);
     t.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
