@@ -30,7 +30,7 @@ export function parseServiceArgs(argv: string[]) {
     .option('config', { type: 'string', describe: `configuration file (default ${DEFAULT_CONFIG_FILE} when present)`, requiresArg: true })
     .option('version', { alias: 'V', type: 'boolean', describe: 'print the version and exit' })
     .scriptName('tcp-intercept')
-    .usage('$0 [options]\n$0 rules install|drain|remove|status [options]   (see: $0 rules --help)\n$0 emulate --queue N [--delay MS] [--jitter MS] [--loss PERCENT] [--burst P_ENTER,P_EXIT] [--rate MBIT]   (see: $0 emulate --help)\n$0 snoop --snoop-interface IF [--queue N|FIRST:LAST] [--snoop-* tuning]   (see: $0 snoop --help)\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options. ' +
+    .usage('$0 [options]\n$0 rules install|drain|remove|status [options]   (see: $0 rules --help)\n$0 emulate --queue N [--delay MS] [--jitter MS] [--loss PERCENT] [--burst P_ENTER,P_EXIT] [--rate MBIT]   (see: $0 emulate --help)\n$0 snoop --snoop-interface IF [--queue N|FIRST:LAST] [--snoop-* tuning]   (see: $0 snoop --help)\n$0 doctor [--path RTT,RATE] [--interface IF] [--json] [options]   checks this box (see: $0 doctor --help)\n\nTransparent TCP proxy: relays connections that TPROXY hands over, each leg with its own TCP options. ' +
       'With --snoop-interface IF it also runs snoop on the TCP forwarded through IF, a lossy last hop: segments lost there are sent again from this router (on NFQUEUE --queue, whose rules $0 rules install adds).\n' +
       'Every option can also be set in the configuration file (same name) or as TCP_INTERCEPT_<NAME>; the command line wins, then the environment, then the file.')
     .help('help')
