@@ -3,11 +3,11 @@
 // FORWARD, INPUT and OUTPUT. Mangle, not filter: a packet the queue accepts skips the rest of the
 // chain that queued it, and in filter that would be the administrator's own filter rules.
 import type { Exec } from './exec.js';
-import type { PacketRuleOptions, PacketStatusOptions } from './packet-rule-options.js';
+import { familyAddresses, type Family, type PacketRuleOptions, type PacketStatusOptions } from './packet-rule-options.js';
 import { iptablesMarkMatch, iptablesQueueTarget } from './queue-target.js';
 
 const TABLE = 'mangle';
-const TOOLS = [['iptables', 'icmp'], ['ip6tables', 'ipv6-icmp']] as const;
+const TOOLS = [['iptables', 'icmp', 'v4'], ['ip6tables', 'ipv6-icmp', 'v6']] as const;
 /** Our chain for each built-in chain it hangs from. */
 const CHAINS = { FORWARD: 'tcp-intercept-queue-fwd', INPUT: 'tcp-intercept-queue-in', OUTPUT: 'tcp-intercept-queue-out' } as const;
 type Hook = keyof typeof CHAINS;
@@ -15,21 +15,33 @@ const HOOKS = Object.keys(CHAINS) as Hook[];
 
 const hooksOf = (local: boolean | undefined): Hook[] => (local ? HOOKS : ['FORWARD']);
 
+/** The matches of the TCP to queue, one rule each: all of it, or to and from each address. */
+function tcpMatches(o: PacketRuleOptions, family: Family): string[][] {
+  const addresses = familyAddresses(o, family);
+  if (addresses === undefined) return [['-p', 'tcp']];
+  return addresses.flatMap((a) => [['-s', a, '-p', 'tcp'], ['-d', a, '-p', 'tcp']]);
+}
+
+/** Interface matches of the forwarded packets to queue: through each interface, or any. */
+function forwardedOn(o: PacketRuleOptions): string[][] {
+  if (o.forwardInterfaces.length === 0) return o.addresses ? [[]] : [];
+  return ['-i', '-o'].flatMap((dir) => o.forwardInterfaces.map((ifname) => [dir, ifname]));
+}
+
 /** The rules of our chains for one family, each as iptables arguments after `-A CHAIN`. */
-function chainRules(o: PacketRuleOptions, icmp: string): Record<Hook, string[][]> {
+function chainRules(o: PacketRuleOptions, icmp: string, family: Family): Record<Hook, string[][]> {
   const queue = iptablesQueueTarget(o.queue);
+  const tcp = tcpMatches(o, family);
   const relatedIcmp = ['-p', icmp, '-m', 'conntrack', '--ctstate', 'RELATED', '--ctproto', 'tcp'];
   const skipInjected = [...iptablesMarkMatch(o.injectionMark), '-j', 'RETURN'];
   const forward = [skipInjected];
-  for (const dir of ['-i', '-o']) {
-    for (const ifname of o.forwardInterfaces) {
-      forward.push([dir, ifname, '-p', 'tcp', ...queue]);
-      if (o.icmpRelated) forward.push([dir, ifname, ...relatedIcmp, ...queue]);
-    }
+  for (const on of forwardedOn(o)) {
+    forward.push(...tcp.map((m) => [...on, ...m, ...queue]));
+    if (o.icmpRelated) forward.push([...on, ...relatedIcmp, ...queue]);
   }
-  const input = [skipInjected, ['!', '-i', 'lo', '-p', 'tcp', ...queue]];
+  const input = [skipInjected, ...tcp.map((m) => ['!', '-i', 'lo', ...m, ...queue])];
   if (o.icmpRelated) input.push(['!', '-i', 'lo', ...relatedIcmp, ...queue]);
-  return { FORWARD: forward, INPUT: input, OUTPUT: [skipInjected, ['!', '-o', 'lo', '-p', 'tcp', ...queue]] };
+  return { FORWARD: forward, INPUT: input, OUTPUT: [skipInjected, ...tcp.map((m) => ['!', '-o', 'lo', ...m, ...queue])] };
 }
 
 async function removeChain(exec: Exec, tool: string, hook: Hook): Promise<void> {
@@ -45,8 +57,8 @@ export async function removeIptablesQueue(exec: Exec): Promise<void> {
 
 export async function installIptablesQueue(exec: Exec, o: PacketRuleOptions): Promise<void> {
   await removeIptablesQueue(exec);
-  for (const [tool, icmp] of TOOLS) {
-    const rules = chainRules(o, icmp);
+  for (const [tool, icmp, family] of TOOLS) {
+    const rules = chainRules(o, icmp, family);
     for (const hook of hooksOf(o.local)) {
       await exec.change(tool, ['-t', TABLE, '-N', CHAINS[hook]]);
       for (const rule of rules[hook]) await exec.change(tool, ['-t', TABLE, '-A', CHAINS[hook], ...rule]);

@@ -5,7 +5,7 @@
 import { StartupError } from '../errors.js';
 import type { Component, ReloadOutcome } from '../host/component.js';
 import type { Exec } from './exec.js';
-import type { PacketRuleOptions } from './packet-rule-options.js';
+import { describeQueued, type PacketRuleOptions } from './packet-rule-options.js';
 import { installPacketRules, removePacketRules } from './packet-rules.js';
 
 export class QueueRulesComponent implements Component<PacketRuleOptions> {
@@ -32,7 +32,7 @@ export class QueueRulesComponent implements Component<PacketRuleOptions> {
   }
 
   describe(): string {
-    return `queue rules (${this.#backend}): forwarded TCP through ${this.#options.forwardInterfaces.join(', ')}`;
+    return `queue rules (${this.#backend}): ${describeQueued(this.#options)}`;
   }
 
   status(): string {
