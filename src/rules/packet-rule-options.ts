@@ -16,9 +16,6 @@ export interface PacketRuleOptions {
   addresses?: string[];
   /** also queue the host's own TCP: leaving it (OUTPUT) and addressed to it (INPUT) */
   local?: boolean;
-  /** queue only the TCP to or from these addresses (forwarded through any interface when no
-   *  forward interface is given, and local when local is set) */
-  addresses?: string[];
   /** also queue ICMP/ICMPv6 errors related to queued flows (conntrack RELATED) */
   icmpRelated: boolean;
   /** packets carrying every bit of this mark (our raw-socket injections) are never queued */
