@@ -1,7 +1,8 @@
 // `tcp-intercept [options]`: the service, as the .deb runs it. Its components (the proxy, and the
-// packet pipeline when snoop is configured) run on one host in one process, or under a --workers
-// supervisor: the proxy in every worker, the pipeline in the first only (one queue, one binder).
-import { loadServiceOptions, type ServiceOptions, type SnoopService } from '../config/load-options.js';
+// packet pipeline when snoop or --trace is configured: snoop's stage, then trace's) run on one host
+// in one process, or under a --workers supervisor: the proxy in every worker, the pipeline in the
+// first only (one queue, one binder).
+import { loadServiceOptions, type ServiceOptions } from '../config/load-options.js';
 import { INJECTION_MARK } from '../config/marks.js';
 import { UsageError } from '../errors.js';
 import type { Component } from '../host/component.js';
@@ -10,7 +11,12 @@ import { runSupervisor, WORKER_ENV } from '../host/supervisor.js';
 import { addon } from '../native/addon.js';
 import { PipelineComponent, type PipelineOptions } from '../pipeline/pipeline-component.js';
 import { ProxyComponent } from '../proxy/proxy-component.js';
+import type { QueueRange } from '../nfq/queue.js';
+import { Exec } from '../rules/exec.js';
+import { installPacketRules, removePacketRules } from '../rules/packet-rules.js';
 import { SnoopStage } from '../snoop/snoop-stage.js';
+import { TraceComponent } from '../trace/trace-component.js';
+import { TraceStage } from '../trace/trace-stage.js';
 import { argLast } from './arg-values.js';
 import { parseServiceArgs, serviceGiven } from './service-args.js';
 import { packageVersion, versionText } from './version.js';
@@ -21,16 +27,34 @@ function asWorker(o: ServiceOptions, worker: string | undefined): ServiceOptions
   return { ...o, host: { ...o.host, workers: 1, pidFile: null, log: { ...o.host.log, worker: Number(worker) } } };
 }
 
-function pipelineOptions(snoop: SnoopService): PipelineOptions {
-  return { queue: snoop.queue, maxLen: snoop.maxLen, injectionMark: INJECTION_MARK, stages: { snoop: snoop.settings } };
+function pipelineOptions(o: ServiceOptions): PipelineOptions | null {
+  if (o.queue === null) return null;
+  return { queue: o.queue.queue, maxLen: o.queue.maxLen, injectionMark: INJECTION_MARK, stages: o.snoop ? { snoop: o.snoop.settings } : {} };
+}
+
+/** Trace's own queue rules, for exactly the destinations it traces now. */
+function traceRules(queue: QueueRange): (addresses: string[]) => Promise<void> {
+  const exec = new Exec(false);
+  return async (addresses) => {
+    if (addresses.length === 0) await removePacketRules(exec, ['trace']);
+    else await installPacketRules(exec, { set: 'trace', queue, forwardInterfaces: [], addresses, local: true, icmpRelated: true, injectionMark: INJECTION_MARK });
+  };
 }
 
 /** Packet components run in one process: the first worker, or the only one. */
 const runsPackets = (o: ServiceOptions): boolean => (o.host.log.worker ?? 0) === 0;
 
 function components(o: ServiceOptions): Component[] {
-  const list: Component[] = o.proxy ? [new ProxyComponent(o.proxy, addon())] : [];
-  if (o.snoop && runsPackets(o)) list.push(new PipelineComponent(pipelineOptions(o.snoop), [new SnoopStage(o.snoop.settings)]));
+  const proxy = o.proxy ? new ProxyComponent(o.proxy, addon()) : null;
+  const list: Component[] = proxy ? [proxy] : [];
+  const pipeline = pipelineOptions(o);
+  if (pipeline && runsPackets(o)) {
+    const trace = new TraceStage({ probesPerSecond: o.trace.probesPerSecond });
+    list.push(new PipelineComponent(pipeline, [...(o.snoop ? [new SnoopStage(o.snoop.settings)] : []), trace]));
+    list.push(new TraceComponent(o.trace, {
+      stage: trace, queueAddresses: traceRules(pipeline.queue), watchTargets: proxy ? (watch) => proxy.watchTargets(watch) : undefined,
+    }));
+  }
   return list;
 }
 
@@ -58,7 +82,7 @@ export async function runServiceCommand(argv: string[]): Promise<number> {
     reload: () => {
       const { options: o, file } = load();
       const next = asWorker(o, worker);
-      return { host: next.host, parts: { proxy: next.proxy, pipeline: next.snoop && pipelineOptions(next.snoop) }, file };
+      return { host: next.host, parts: { proxy: next.proxy, pipeline: pipelineOptions(next), trace: next.queue ? next.trace : null }, file };
     },
   });
   return 0;

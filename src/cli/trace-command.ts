@@ -19,7 +19,7 @@ import { QueueRulesComponent } from '../rules/queue-rules-component.js';
 import { parseDestination, type Destination } from '../trace/destination.js';
 import { doneLine, headerLine, hopLine } from '../trace/trace-format.js';
 import type { DoneRecord, HopRecord, TraceRecord } from '../trace/trace-records.js';
-import { TRACE_DEFAULTS, type TraceSettings } from '../trace/trace-settings.js';
+import { TRACE_DEFAULTS, TRACE_PROBES_PER_SECOND, type TraceSettings } from '../trace/trace-settings.js';
 import { TraceStage } from '../trace/trace-stage.js';
 import { argLast, failAsUsage } from './arg-values.js';
 import { defineOptions, givenOptions } from './command-options.js';
@@ -94,7 +94,7 @@ export async function runTraceCommand(argv: string[]): Promise<number> {
   const { values } = loadValues(OPTIONS, given, argLast(args.config) ?? null, process.env, false);
   const host = buildHostOptions(values);
   const { queue, maxLen } = buildQueueOptions(values);
-  const stage = new TraceStage({ probesPerSecond: TRACE_DEFAULTS.probesPerSecond });
+  const stage = new TraceStage({ probesPerSecond: TRACE_PROBES_PER_SECOND });
   const pipeline = new PipelineComponent({ queue, maxLen, injectionMark: INJECTION_MARK }, [stage]);
   const rules = new QueueRulesComponent(new Exec(false), {
     set: 'trace', queue, forwardInterfaces: [], addresses: [t.destination.text], local: true, icmpRelated: true, injectionMark: INJECTION_MARK,

@@ -75,6 +75,15 @@ export const SNOOP_OPTIONS: readonly OptionDef[] = [
   { key: 'snoop-max-retransmits', kind: 'string', default: String(SNOOP_DEFAULTS.maxRetransmits), describe: "local retransmissions of one segment at most (0-20); then the sender's own recovery takes over" },
 ];
 
+/** Trace in the service: on request (tcp-intercept trace DEST) whenever a pipeline runs; continuous with --trace. */
+export const TRACE_OPTIONS: readonly OptionDef[] = [
+  { key: 'trace', kind: 'boolean', default: false, describe: 'trace the paths to the servers the proxy connects to, and to --trace-destination, along live flows: one at a time, each again every --trace-interval' },
+  { key: 'trace-destination', kind: 'list', describe: 'an address to trace with --trace besides the proxy\'s servers, e.g. for forwarded flows (repeatable)' },
+  { key: 'trace-interval', kind: 'string', default: '300', describe: 'seconds between two traces of one destination (route changes are logged)' },
+  { key: 'trace-log', kind: 'string', describe: 'append every trace as JSON lines to FILE (default: one summary line per trace in the log)' },
+  { key: 'trace-probes-per-second', kind: 'string', default: '100', describe: 'probes per second over all traces at most' },
+];
+
 export const EMULATE_OPTIONS: readonly OptionDef[] = [
   { key: 'delay', kind: 'string', default: '0', describe: 'one-way delay, milliseconds' },
   { key: 'jitter', kind: 'string', default: '0', describe: 'delay varies uniformly by up to ± this, milliseconds' },
@@ -86,10 +95,10 @@ export const EMULATE_OPTIONS: readonly OptionDef[] = [
 ];
 
 /** The service (`tcp-intercept [options]`, what the .deb runs). */
-export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...SNOOP_OPTIONS, ...SNOOP_QUEUE_OPTIONS, ...HOST_OPTIONS];
+export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...SNOOP_OPTIONS, ...TRACE_OPTIONS, ...SNOOP_QUEUE_OPTIONS, ...HOST_OPTIONS];
 
 /** Every option of every command: keys another command knows are not mistakes in a shared file. */
-export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...SNOOP_OPTIONS, ...HOST_OPTIONS];
+export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...SNOOP_OPTIONS, ...TRACE_OPTIONS, ...HOST_OPTIONS];
 
 /** A group with some defaults replaced (a subcommand's own, e.g. no metrics endpoint). */
 export function withDefaults(defs: readonly OptionDef[], defaults: Record<string, string | boolean>): OptionDef[] {

@@ -20,3 +20,10 @@ export function registerTraceMetrics(registry: Registry, counters: () => TraceCo
     },
   });
 }
+
+export function registerRouteChangeMetric(registry: Registry, changes: () => number): void {
+  new Counter({
+    name: 'tcp_intercept_trace_route_changes_total', help: 'Continuous traces (--trace) whose path differed from the last trace of the same destination.', registers: [registry],
+    collect() { this.reset(); this.inc(changes()); },
+  });
+}

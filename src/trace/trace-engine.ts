@@ -44,6 +44,8 @@ interface SentProbe { probe: Probe; pending: Pending; flow: TracedFlow; expires:
 /** How long answers to an ended trace's probes are still recognised (and kept from the client). */
 const LATE_ANSWER_MS = 30_000;
 const FLOW_IDLE_MS = 60_000;
+/** A run stops once its flow sent this many segments again: it is recovering from loss. */
+const RETRANSMITS_TO_STOP = 3;
 
 export class TraceEngine {
   readonly counters: TraceCounters = {
@@ -101,7 +103,8 @@ export class TraceEngine {
       return 'pass';
     }
     if (toward) {
-      if (flow.sentSegment(tcp.seqNumber(), segEnd(tcp), tcp.payloadLength())) flow.run?.abort('retransmitting');
+      // One segment sent again may be reordering on the way here; a few are loss recovery.
+      if (flow.sentSegment(tcp.seqNumber(), segEnd(tcp), tcp.payloadLength()) && flow.run && ++flow.resent >= RETRANSMITS_TO_STOP) flow.run.abort('retransmitting');
       if (!(flags & TcpFlag.SYN) && flags & TcpFlag.ACK) {
         flow.towardEstablished = true;
         if (flow.run || this.#wanted(flow)) flow.setTemplate(probeTemplate(p), p.tcp.off - p.ip().off);
@@ -198,6 +201,7 @@ export class TraceEngine {
     pending.flow = flow;
     pending.started = now;
     flow.run = new TraceRun(pending.request.settings, flow.ackFromDestination, now);
+    flow.resent = 0;
   }
 
   #sendDue(pending: Pending, flow: TracedFlow, run: TraceRun, now: number): void {

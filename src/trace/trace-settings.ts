@@ -13,9 +13,10 @@ export interface TraceSettings {
   roundGapMs: number;
   /** a trace that sees this many silent TTLs in a row ends there */
   silentLimit: number;
-  /** probes per second over all traces at most */
-  probesPerSecond: number;
 }
+
+/** Probes per second over all traces of a standalone `trace` at most. */
+export const TRACE_PROBES_PER_SECOND = 500;
 
 export const TRACE_DEFAULTS: TraceSettings = {
   maxTtl: 30,
@@ -24,5 +25,4 @@ export const TRACE_DEFAULTS: TraceSettings = {
   window: 8,
   roundGapMs: 20,
   silentLimit: 5,
-  probesPerSecond: 500,
 };

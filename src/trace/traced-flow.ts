@@ -18,6 +18,8 @@ export class TracedFlow {
   backEstablished = false;
   ended = false;
   run: TraceRun | null = null;
+  /** segments sent again since the run began */
+  resent = 0;
 
   /** <toward>: the flow table's direction of packets toward the destination. */
   constructor(readonly name: string, readonly toward: number, readonly destination: Buffer, readonly port: number, readonly path: 'forward' | 'local') {}

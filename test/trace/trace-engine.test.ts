@@ -153,13 +153,19 @@ t.test('ends on FIN, RST and retransmissions; no flow within the wait', async (t
   for (const [what, packet, reason] of [
     ['FIN', { seq: 1100, ack: 5000, flags: TcpFlag.ACK | TcpFlag.FIN }, 'flow-ended'],
     ['RST', { seq: 1100, ack: 5000, flags: TcpFlag.RST }, 'flow-ended'],
-    ['a retransmission', { seq: 1000, ack: 5000, payload: 100 }, 'retransmitting'],
+    ['three retransmissions', { seq: 1000, ack: 5000, payload: 100 }, 'retransmitting'],
   ] as const) {
     const h = new Harness(4);
     h.request();
     h.establish();
     h.tick();
     h.tcp(true, packet);
+    if (reason === 'retransmitting') {
+      h.tick();
+      t.notOk(h.done(), 'one segment sent again is not enough (reordering)');
+      h.tcp(true, packet);
+      h.tcp(true, packet);
+    }
     h.tick();
     t.match(h.done(), { reason, reached: false }, what);
   }
