@@ -1,8 +1,10 @@
 // `tcp-intercept [options]`: the service, as the .deb runs it. Its components (the proxy, and the
 // packet pipeline when snoop is configured) run on one host in one process, or under a --workers
-// supervisor: the proxy in every worker, the pipeline in the first only (one queue, one binder).
+// supervisor: the proxy in every worker, the pipeline and the control socket in the first only
+// (one queue, one binder; the commands asked over the socket reach that queue).
 import { loadServiceOptions, type ServiceOptions, type SnoopService } from '../config/load-options.js';
 import { INJECTION_MARK } from '../config/marks.js';
+import { ControlComponent } from '../control/control-component.js';
 import { UsageError } from '../errors.js';
 import type { Component } from '../host/component.js';
 import { runHost } from '../host/run-host.js';
@@ -28,9 +30,11 @@ function pipelineOptions(snoop: SnoopService): PipelineOptions {
 /** Packet components run in one process: the first worker, or the only one. */
 const runsPackets = (o: ServiceOptions): boolean => (o.host.log.worker ?? 0) === 0;
 
+/** The control socket, last: it reports on the others, and answers once they serve. */
 function components(o: ServiceOptions): Component[] {
   const list: Component[] = o.proxy ? [new ProxyComponent(o.proxy, addon())] : [];
   if (o.snoop && runsPackets(o)) list.push(new PipelineComponent(pipelineOptions(o.snoop), [new SnoopStage(o.snoop.settings)]));
+  if (o.host.control && runsPackets(o)) list.push(new ControlComponent(o.host.control, packageVersion(), list));
   return list;
 }
 
