@@ -1,7 +1,8 @@
 // The control socket's file: listen on it with mode 0660, replace one a crashed run left behind
 // (nothing answers on it), and refuse to take over one a running service answers on.
-import { chmodSync, lstatSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, rmSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
+import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
 
 const MODE = 0o660;
@@ -9,8 +10,9 @@ const MODE = 0o660;
 const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
 function socketError(path: string, err: unknown): StartupError {
-  const why = errno(err);
-  const hint = why === 'ENOENT' ? ' (no such directory)' : why === 'EACCES' ? ' (the directory is not writable for this user)' : '';
+  // libuv reports a missing directory as EACCES too.
+  const why = existsSync(dirname(path)) ? errno(err) : 'no such directory';
+  const hint = why === 'EACCES' ? ' (the directory is not writable for this user)' : '';
   return new StartupError(`--control-socket: cannot listen on '${path}': ${why}${hint}`, 'TI_ERR_CONTROL_SOCKET');
 }
 
