@@ -102,8 +102,9 @@ t.test('Debian package', { skip }, async (t) => {
     const env = new ProxyLab(lab);
     const server = await env.serve(7001);
     // What RuntimeDirectory= makes: the service's own directory, mode 0750; --control-socket auto finds it.
-    const runDir = join(work, 'run');
-    t.equal(sh(`install -d -o _tcp-intercept -g _tcp-intercept -m 0750 ${runDir}`).status, 0, 'a runtime directory');
+    const runDir = mkdtempSync(join(tmpdir(), 'ti-deb-run-'));
+    t.teardown(() => rmSync(runDir, { recursive: true, force: true }));
+    t.equal(sh(`chown _tcp-intercept:_tcp-intercept ${runDir} && chmod 0750 ${runDir}`).status, 0, 'a runtime directory');
     const proxy = lab.spawn('router', asService[0], [...asService.slice(1), '/usr/sbin/tcp-intercept', '--log-format', 'json'], { env: { ...process.env, RUNTIME_DIRECTORY: runDir } });
     env.proxy = proxy;
     await proxy.waitForOutput(/listening on/);
