@@ -14,10 +14,14 @@ export interface OptionDef extends OptionSpec {
 
 export const DEFAULT_CONFIG_FILE = '/etc/tcp-intercept/tcp-intercept.yaml';
 
+/** Where the packaged unit's service listens for `tcp-intercept status` and `trace`. */
+export const DEFAULT_CONTROL_SOCKET = '/run/tcp-intercept/control.sock';
+
 /** What the host gives every component: metrics, logs, pid file, drain, workers. */
 export const HOST_OPTIONS: readonly OptionDef[] = [
   { key: 'drain-timeout', kind: 'string', default: '30', describe: 'seconds open connections may finish after SIGTERM' },
   { key: 'metrics', kind: 'string', default: '127.0.0.1:5099', describe: "Prometheus endpoint ADDR:PORT (/metrics, /healthz), or 'off'" },
+  { key: 'control-socket', kind: 'string', default: 'auto', describe: "Unix socket, mode 0660, where `tcp-intercept status` and `trace` reach the running service (the first worker), or 'off'; 'auto': control.sock in systemd's RuntimeDirectory (the unit's /run/tcp-intercept), else off" },
   { key: 'workers', kind: 'string', default: '1', describe: "worker processes sharing the listeners (SO_REUSEPORT), or 'auto' for one per CPU; packet components run in the first" },
   { key: 'foreground', alias: 'f', kind: 'boolean', default: true, describe: 'accepted for compatibility: always runs in the foreground' },
   { key: 'pid-file', alias: 'p', kind: 'string', describe: 'write the process id to FILE' },
@@ -99,6 +103,17 @@ export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...SNOOP
 
 /** Every option of every command: keys another command knows are not mistakes in a shared file. */
 export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...SNOOP_OPTIONS, ...TRACE_OPTIONS, ...HOST_OPTIONS];
+
+/** The host options of a standalone subcommand: one process, no control socket. */
+export function standaloneHostOptions(defaults: Record<string, string | boolean>): OptionDef[] {
+  const serviceOnly = ['workers', 'foreground', 'control-socket'];
+  return withDefaults(HOST_OPTIONS, defaults).filter((o) => !serviceOnly.includes(o.key));
+}
+
+/** What a client of the running service takes: where its control socket is. */
+export const CONTROL_CLIENT_OPTIONS: readonly OptionDef[] = [
+  { key: 'control-socket', kind: 'string', default: DEFAULT_CONTROL_SOCKET, describe: "the running service's control socket (as its --control-socket; 'auto': the packaged unit's)" },
+];
 
 /** A group with some defaults replaced (a subcommand's own, e.g. no metrics endpoint). */
 export function withDefaults(defs: readonly OptionDef[], defaults: Record<string, string | boolean>): OptionDef[] {

@@ -3,7 +3,7 @@
 // FORWARD, INPUT and OUTPUT. Mangle, not filter: a packet the queue accepts skips the rest of the
 // chain that queued it, and in filter that would be the administrator's own filter rules.
 import type { Exec } from './exec.js';
-import { familyAddresses, type Family, type PacketRuleOptions, type PacketStatusOptions, type RuleSet } from './packet-rule-options.js';
+import { familyAddresses, SMALL_PACKET, type Family, type PacketRuleOptions, type PacketStatusOptions, type RuleSet } from './packet-rule-options.js';
 import { iptablesMarkMatch, iptablesQueueTarget } from './queue-target.js';
 
 const TABLE = 'mangle';
@@ -16,11 +16,15 @@ const chainOf = (set: RuleSet = 'queue', hook: Hook): string => `tcp-intercept-$
 
 const hooksOf = (local: boolean | undefined): readonly Hook[] => (local ? HOOKS : ['FORWARD']);
 
-/** The matches of the TCP to queue, one rule each: all of it, or to and from each address. */
+/** The matches of the TCP to queue, one rule each: all of it, or to and from each address
+ *  (with <sampleLarge>: the small packets, and one in so many larger ones). */
 function tcpMatches(o: PacketRuleOptions, family: Family): string[][] {
   const addresses = familyAddresses(o, family);
   if (addresses === undefined) return [['-p', 'tcp']];
-  return addresses.flatMap((a) => [['-s', a, '-p', 'tcp'], ['-d', a, '-p', 'tcp']]);
+  const sizes = o.sampleLarge
+    ? [['-m', 'length', '--length', `0:${SMALL_PACKET}`], ['-m', 'length', '--length', `${SMALL_PACKET + 1}:65535`, '-m', 'statistic', '--mode', 'nth', '--every', String(o.sampleLarge), '--packet', '0']]
+    : [[]];
+  return addresses.flatMap((a) => ['-s', '-d'].flatMap((dir) => sizes.map((size) => [dir, a, '-p', 'tcp', ...size])));
 }
 
 /** Interface matches of the forwarded packets to queue: through each interface, or any. */

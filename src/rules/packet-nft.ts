@@ -1,7 +1,7 @@
 // nftables backend of the packet pipeline's queue rules: one `table inet tcp-intercept-queue`,
 // replaced atomically on install and deleted on remove, as the TPROXY table is.
 import type { Exec } from './exec.js';
-import { familyAddresses, type PacketRuleOptions, type PacketStatusOptions, type RuleSet } from './packet-rule-options.js';
+import { familyAddresses, SMALL_PACKET, type PacketRuleOptions, type PacketStatusOptions, type RuleSet } from './packet-rule-options.js';
 import { nftMarkMatch, nftQueueStatement } from './queue-target.js';
 
 /** The table of a rule set. */
@@ -21,7 +21,12 @@ function tcpMatches(o: PacketRuleOptions): string[] {
   const matches: string[] = [];
   for (const [family, ip] of [['v4', 'ip'], ['v6', 'ip6']] as const) {
     const addresses = familyAddresses(o, family) ?? [];
-    if (addresses.length > 0) matches.push(`${ip} saddr ${set(addresses)} meta l4proto tcp`, `${ip} daddr ${set(addresses)} meta l4proto tcp`);
+    if (addresses.length === 0) continue;
+    for (const dir of ['saddr', 'daddr']) {
+      const tcp = `${ip} ${dir} ${set(addresses)} meta l4proto tcp`;
+      if (o.sampleLarge) matches.push(`${tcp} meta length <= ${SMALL_PACKET}`, `${tcp} meta length > ${SMALL_PACKET} numgen inc mod ${o.sampleLarge} 0`);
+      else matches.push(tcp);
+    }
   }
   return matches;
 }

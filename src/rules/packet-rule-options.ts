@@ -22,6 +22,9 @@ export interface PacketRuleOptions {
   /** queue only TCP to or from one of these IPv4/IPv6 addresses (a family with none has no TCP
    *  rule); the ICMP errors are not filtered by address (routers on the path send them) */
   addresses?: string[];
+  /** with <addresses>: queue every TCP packet up to SMALL_PACKET bytes (ACKs, trace's answers) but
+   *  only one in this many larger ones, enough to follow a flow; the rest go on without the detour */
+  sampleLarge?: number;
   /** also queue the host's own TCP: leaving it (OUTPUT) and addressed to it (INPUT) */
   local?: boolean;
   /** also queue ICMP/ICMPv6 errors related to queued flows (conntrack RELATED) */
@@ -36,6 +39,9 @@ export interface PacketRuleOptions {
 export type PacketStatusOptions = Pick<PacketRuleOptions, 'backend' | 'local' | 'set'>;
 
 export type Family = 'v4' | 'v6';
+
+/** The largest packet (IP length) that <sampleLarge> always queues: a TCP ACK with every option. */
+export const SMALL_PACKET = 256;
 
 /** The addresses of one family, or undefined when TCP is not filtered by address. */
 export function familyAddresses(o: PacketRuleOptions, family: Family): string[] | undefined {

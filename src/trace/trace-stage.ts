@@ -27,6 +27,8 @@ export class TraceStage implements PacketStage<TraceSettings> {
   readonly name = 'trace';
   /** Only headers are read and copied: GSO packets are as good as any. */
   readonly acceptsGso = true;
+  /** A packet it does not see is one less to read: the flow must not lose it. */
+  readonly missesSafely = true;
   readonly #options: TraceStageOptions;
   readonly #timer = new DeadlineScheduler<TraceStage>({ onDue: () => this.#tick() });
   #handle = -1;
