@@ -6,8 +6,9 @@ import { runEmulateCommand } from './emulate-command.js';
 import { runRulesCommand } from './rules-command.js';
 import { runServiceCommand } from './service-command.js';
 import { runSnoopCommand } from './snoop-command.js';
+import { runTraceCommand } from './trace-command.js';
 
-const SUBCOMMANDS = new Map([['rules', runRulesCommand], ['emulate', runEmulateCommand], ['snoop', runSnoopCommand], ['doctor', runDoctorCommand]]);
+const SUBCOMMANDS = new Map([['rules', runRulesCommand], ['emulate', runEmulateCommand], ['snoop', runSnoopCommand], ['doctor', runDoctorCommand], ['trace', runTraceCommand]]);
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);

@@ -1,0 +1,28 @@
+// How a trace probes: TTLs, probes per TTL, timeouts, budgets; the defaults of every front end.
+
+export interface TraceSettings {
+  /** highest TTL (hop limit) probed */
+  maxTtl: number;
+  /** probes per TTL: the share left unanswered is the hop's loss */
+  probesPerTtl: number;
+  /** how long a probe may wait for its answer, milliseconds */
+  probeTimeoutMs: number;
+  /** TTLs sent at once; the next ones go when these are answered or timed out */
+  window: number;
+  /** between two rounds of one TTL each: Linux routers answer a burst of 6 per destination, then 1 a second */
+  roundGapMs: number;
+  /** a trace that sees this many silent TTLs in a row ends there */
+  silentLimit: number;
+  /** probes per second over all traces at most */
+  probesPerSecond: number;
+}
+
+export const TRACE_DEFAULTS: TraceSettings = {
+  maxTtl: 30,
+  probesPerTtl: 3,
+  probeTimeoutMs: 1500,
+  window: 8,
+  roundGapMs: 20,
+  silentLimit: 5,
+  probesPerSecond: 500,
+};
