@@ -97,7 +97,7 @@ export async function runTraceCommand(argv: string[]): Promise<number> {
   const stage = new TraceStage({ probesPerSecond: TRACE_DEFAULTS.probesPerSecond });
   const pipeline = new PipelineComponent({ queue, maxLen, injectionMark: INJECTION_MARK }, [stage]);
   const rules = new QueueRulesComponent(new Exec(false), {
-    queue, forwardInterfaces: [], addresses: [t.destination.text], local: true, icmpRelated: true, injectionMark: INJECTION_MARK,
+    set: 'trace', queue, forwardInterfaces: [], addresses: [t.destination.text], local: true, icmpRelated: true, injectionMark: INJECTION_MARK,
   });
   const print = printer(t);
   let done: DoneRecord | null = null;

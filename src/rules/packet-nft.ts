@@ -1,10 +1,11 @@
 // nftables backend of the packet pipeline's queue rules: one `table inet tcp-intercept-queue`,
 // replaced atomically on install and deleted on remove, as the TPROXY table is.
 import type { Exec } from './exec.js';
-import { familyAddresses, type PacketRuleOptions, type PacketStatusOptions } from './packet-rule-options.js';
+import { familyAddresses, type PacketRuleOptions, type PacketStatusOptions, type RuleSet } from './packet-rule-options.js';
 import { nftMarkMatch, nftQueueStatement } from './queue-target.js';
 
-export const NFT_QUEUE_TABLE = 'tcp-intercept-queue';
+/** The table of a rule set. */
+const tableOf = (set: RuleSet = 'queue'): string => `tcp-intercept-${set}`;
 
 const set = (items: string[]): string => (items.length === 1 ? items[0] : `{ ${items.join(', ')} }`);
 const names = (ifs: string[]): string => set(ifs.map((i) => `"${i}"`));
@@ -47,23 +48,26 @@ function nftQueueRuleset(o: PacketRuleOptions): string {
     chains.push(...chain('input', 'input', input), ...chain('output', 'output', [skipInjected, ...tcp.map((m) => `oifname != "lo" ${m} ${queue}`)]));
   }
   // Declaring, deleting and redefining the table in one transaction replaces it atomically.
-  return [`table inet ${NFT_QUEUE_TABLE}`, `delete table inet ${NFT_QUEUE_TABLE}`, `table inet ${NFT_QUEUE_TABLE} {`, ...chains, '}', ''].join('\n');
+  const table = tableOf(o.set);
+  return [`table inet ${table}`, `delete table inet ${table}`, `table inet ${table} {`, ...chains, '}', ''].join('\n');
 }
 
 export async function installNftQueue(exec: Exec, o: PacketRuleOptions): Promise<void> {
   await exec.change('nft', ['-f', '-'], nftQueueRuleset(o));
 }
 
-export async function removeNftQueue(exec: Exec): Promise<void> {
-  if ((await exec.query('nft', ['list', 'table', 'inet', NFT_QUEUE_TABLE])).code === 0) {
-    await exec.change('nft', ['delete', 'table', 'inet', NFT_QUEUE_TABLE]);
+export async function removeNftQueue(exec: Exec, set: RuleSet = 'queue'): Promise<void> {
+  const table = tableOf(set);
+  if ((await exec.query('nft', ['list', 'table', 'inet', table])).code === 0) {
+    await exec.change('nft', ['delete', 'table', 'inet', table]);
   }
 }
 
 export async function nftQueueStatus(exec: Exec, o: PacketStatusOptions): Promise<string[]> {
-  const r = await exec.query('nft', ['list', 'table', 'inet', NFT_QUEUE_TABLE]);
-  if (r.code !== 0) return [`nft table inet ${NFT_QUEUE_TABLE}: absent`];
-  const lines = [`nft table inet ${NFT_QUEUE_TABLE}: present`];
+  const table = tableOf(o.set);
+  const r = await exec.query('nft', ['list', 'table', 'inet', table]);
+  if (r.code !== 0) return [`nft table inet ${table}: absent`];
+  const lines = [`nft table inet ${table}: present`];
   for (const name of o.local ? ['forward', 'input', 'output'] : ['forward']) {
     lines.push(`nft chain ${name}: ${new RegExp(`^\\s*chain ${name} \\{`, 'm').test(r.stdout) ? 'present' : 'absent'}`);
   }
@@ -73,7 +77,7 @@ export async function nftQueueStatus(exec: Exec, o: PacketStatusOptions): Promis
 /** The same statement in a scratch table, checked by the kernel (`nft -c`) and never loaded. */
 export async function nftHasQueue(exec: Exec): Promise<boolean> {
   const probe = [
-    `table inet ${NFT_QUEUE_TABLE}-probe {`,
+    `table inet ${tableOf()}-probe {`,
     ...chain('probe', 'forward', [`meta l4proto tcp ${nftQueueStatement(0)}`]),
     '}',
     '',

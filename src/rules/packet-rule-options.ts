@@ -6,7 +6,15 @@ import type { QueueTarget } from './queue-target.js';
 
 export type QueueBackend = 'nft' | 'iptables';
 
+/** Two sets of queue rules live side by side: the pipeline's (snoop, what `rules install` sets up
+ *  for the service) and trace's, which the running trace rewrites as destinations come and go.
+ *  A packet either set queues is queued once (the first rule that matches). */
+export type RuleSet = 'queue' | 'trace';
+export const RULE_SETS: readonly RuleSet[] = ['queue', 'trace'];
+
 export interface PacketRuleOptions {
+  /** default 'queue' */
+  set?: RuleSet;
   queue: QueueTarget;
   /** queue forwarded TCP whose input or output interface is one of these; empty with <addresses>:
    *  forwarded TCP on any interface */
@@ -25,7 +33,7 @@ export interface PacketRuleOptions {
 }
 
 /** What status needs to know: which backend to look at and whether local chains belong. */
-export type PacketStatusOptions = Pick<PacketRuleOptions, 'backend' | 'local'>;
+export type PacketStatusOptions = Pick<PacketRuleOptions, 'backend' | 'local' | 'set'>;
 
 export type Family = 'v4' | 'v6';
 

@@ -3,7 +3,7 @@
 import type { Exec } from './exec.js';
 import { installIptablesQueue, iptablesQueueStatus, removeIptablesQueue } from './packet-iptables.js';
 import { installNftQueue, nftHasQueue, nftQueueStatus, removeNftQueue } from './packet-nft.js';
-import { checkAddresses, type PacketRuleOptions, type PacketStatusOptions, type QueueBackend } from './packet-rule-options.js';
+import { checkAddresses, RULE_SETS, type PacketRuleOptions, type PacketStatusOptions, type QueueBackend, type RuleSet } from './packet-rule-options.js';
 import { checkInjectionMark, checkQueueTarget } from './queue-target.js';
 
 /** nft when the kernel takes an nft queue rule (checked, never assumed), else iptables. */
@@ -20,19 +20,22 @@ export async function installPacketRules(exec: Exec, o: PacketRuleOptions): Prom
   const backend = o.backend ?? (await detectQueueBackend(exec));
   // The other backend's rules, left by an earlier install, would queue packets twice.
   if (backend === 'nft') {
-    await removeIptablesQueue(exec);
+    await removeIptablesQueue(exec, o.set);
     await installNftQueue(exec, o);
   } else {
-    await removeNftQueue(exec);
+    await removeNftQueue(exec, o.set);
     await installIptablesQueue(exec, o);
   }
   return backend;
 }
 
 /** Removes our queue rules of both backends, whatever is left of them (also nothing). */
-export async function removePacketRules(exec: Exec): Promise<void> {
-  await removeNftQueue(exec);
-  await removeIptablesQueue(exec);
+/** Removes the queue rules of a set (default: both sets) of both backends, whatever is left of them (also nothing). */
+export async function removePacketRules(exec: Exec, sets: readonly RuleSet[] = RULE_SETS): Promise<void> {
+  for (const set of sets) {
+    await removeNftQueue(exec, set);
+    await removeIptablesQueue(exec, set);
+  }
 }
 
 export async function packetRulesStatus(exec: Exec, o: PacketStatusOptions = {}): Promise<{ installed: boolean; lines: string[] }> {

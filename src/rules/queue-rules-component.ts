@@ -55,7 +55,7 @@ export class QueueRulesComponent implements Component<PacketRuleOptions> {
   /** Removes what start installed (or began to), once; nothing when start never ran. */
   remove(): Promise<void> {
     this.#removal ??= this.#touched
-      ? removePacketRules(this.#exec).catch((err: unknown) => {
+      ? removePacketRules(this.#exec, [this.#options.set ?? 'queue']).catch((err: unknown) => {
         throw new StartupError(`queue rules: cannot remove them: ${(err as Error).message}`, 'TI_ERR_RULES');
       })
       : Promise.resolve();
