@@ -18,7 +18,6 @@ import { Exec } from '../rules/exec.js';
 import { installPacketRules, removePacketRules } from '../rules/packet-rules.js';
 import { SnoopStage } from '../snoop/snoop-stage.js';
 import { TraceComponent } from '../trace/trace-component.js';
-import { TRACE_SAMPLE_LARGE } from '../trace/trace-settings.js';
 import { TraceStage } from '../trace/trace-stage.js';
 import { argLast } from './arg-values.js';
 import { traceHandler } from './trace-handler.js';
@@ -41,7 +40,7 @@ function traceRules(queue: QueueRange): (addresses: string[]) => Promise<void> {
   const exec = new Exec(false);
   return async (addresses) => {
     if (addresses.length === 0) await removePacketRules(exec, ['trace']);
-    else await installPacketRules(exec, { set: 'trace', queue, forwardInterfaces: [], addresses, sampleLarge: TRACE_SAMPLE_LARGE, local: true, icmpRelated: true, injectionMark: INJECTION_MARK });
+    else await installPacketRules(exec, { set: 'trace', queue, forwardInterfaces: [], addresses, smallOnly: true, local: true, icmpRelated: false, icmpErrors: true, injectionMark: INJECTION_MARK });
   };
 }
 

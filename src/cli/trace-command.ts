@@ -20,7 +20,7 @@ import { Exec } from '../rules/exec.js';
 import { QueueRulesComponent } from '../rules/queue-rules-component.js';
 import { doneLine, headerLine, hopLine } from '../trace/trace-format.js';
 import type { DoneRecord, HopRecord, TraceRecord } from '../trace/trace-records.js';
-import { TRACE_DEFAULTS, TRACE_PROBES_PER_SECOND, TRACE_SAMPLE_LARGE } from '../trace/trace-settings.js';
+import { TRACE_DEFAULTS, TRACE_PROBES_PER_SECOND } from '../trace/trace-settings.js';
 import { TraceStage } from '../trace/trace-stage.js';
 import { argLast, failAsUsage } from './arg-values.js';
 import { checkTraceArgs, DEFAULT_WAIT_S, traceExitStatus, type RawTraceArgs } from './trace-args.js';
@@ -104,7 +104,7 @@ export async function runTraceCommand(argv: string[]): Promise<number> {
   const stage = new TraceStage({ probesPerSecond: TRACE_PROBES_PER_SECOND });
   const pipeline = new PipelineComponent({ queue, maxLen, injectionMark: INJECTION_MARK }, [stage]);
   const rules = new QueueRulesComponent(new Exec(false), {
-    set: 'trace', queue, forwardInterfaces: [], addresses: [t.destination.text], sampleLarge: TRACE_SAMPLE_LARGE, local: true, icmpRelated: true, injectionMark: INJECTION_MARK,
+    set: 'trace', queue, forwardInterfaces: [], addresses: [t.destination.text], smallOnly: true, local: true, icmpRelated: false, icmpErrors: true, injectionMark: INJECTION_MARK,
   });
   let done: DoneRecord | null = null;
   const run = runHost({

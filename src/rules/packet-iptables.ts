@@ -17,14 +17,12 @@ const chainOf = (set: RuleSet = 'queue', hook: Hook): string => `tcp-intercept-$
 const hooksOf = (local: boolean | undefined): readonly Hook[] => (local ? HOOKS : ['FORWARD']);
 
 /** The matches of the TCP to queue, one rule each: all of it, or to and from each address
- *  (with <sampleLarge>: the small packets, and one in so many larger ones). */
+ *  (with <smallOnly>: its small packets). */
 function tcpMatches(o: PacketRuleOptions, family: Family): string[][] {
   const addresses = familyAddresses(o, family);
   if (addresses === undefined) return [['-p', 'tcp']];
-  const sizes = o.sampleLarge
-    ? [['-m', 'length', '--length', `0:${SMALL_PACKET}`], ['-m', 'length', '--length', `${SMALL_PACKET + 1}:65535`, '-m', 'statistic', '--mode', 'nth', '--every', String(o.sampleLarge), '--packet', '0']]
-    : [[]];
-  return addresses.flatMap((a) => ['-s', '-d'].flatMap((dir) => sizes.map((size) => [dir, a, '-p', 'tcp', ...size])));
+  const size = o.smallOnly ? ['-m', 'length', '--length', `0:${SMALL_PACKET}`] : [];
+  return addresses.flatMap((a) => ['-s', '-d'].map((dir) => [dir, a, '-p', 'tcp', ...size]));
 }
 
 /** Interface matches of the forwarded packets to queue: through each interface, or any. */
@@ -33,19 +31,28 @@ function forwardedOn(o: PacketRuleOptions): string[][] {
   return ['-i', '-o'].flatMap((dir) => o.forwardInterfaces.map((ifname) => [dir, ifname]));
 }
 
+/** The matches of the ICMP errors to queue: related ones, or every time-exceeded and unreachable. */
+function icmpErrorMatches(o: PacketRuleOptions, icmp: string, family: Family): string[][] {
+  if (o.icmpErrors) {
+    const [module, option] = family === 'v4' ? ['icmp', '--icmp-type'] : ['icmp6', '--icmpv6-type'];
+    return ['time-exceeded', 'destination-unreachable'].map((type) => ['-p', icmp, '-m', module, option, type]);
+  }
+  return o.icmpRelated ? [['-p', icmp, '-m', 'conntrack', '--ctstate', 'RELATED', '--ctproto', 'tcp']] : [];
+}
+
 /** The rules of our chains for one family, each as iptables arguments after `-A CHAIN`. */
 function chainRules(o: PacketRuleOptions, icmp: string, family: Family): Record<Hook, string[][]> {
   const queue = iptablesQueueTarget(o.queue);
   const tcp = tcpMatches(o, family);
-  const relatedIcmp = ['-p', icmp, '-m', 'conntrack', '--ctstate', 'RELATED', '--ctproto', 'tcp'];
+  const icmpMatches = icmpErrorMatches(o, icmp, family);
   const skipInjected = [...iptablesMarkMatch(o.injectionMark), '-j', 'RETURN'];
   const forward = [skipInjected];
   for (const on of forwardedOn(o)) {
     forward.push(...tcp.map((m) => [...on, ...m, ...queue]));
-    if (o.icmpRelated) forward.push([...on, ...relatedIcmp, ...queue]);
+    forward.push(...icmpMatches.map((m) => [...on, ...m, ...queue]));
   }
   const input = [skipInjected, ...tcp.map((m) => ['!', '-i', 'lo', ...m, ...queue])];
-  if (o.icmpRelated) input.push(['!', '-i', 'lo', ...relatedIcmp, ...queue]);
+  input.push(...icmpMatches.map((m) => ['!', '-i', 'lo', ...m, ...queue]));
   return { FORWARD: forward, INPUT: input, OUTPUT: [skipInjected, ...tcp.map((m) => ['!', '-o', 'lo', ...m, ...queue])] };
 }
 

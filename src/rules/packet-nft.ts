@@ -10,6 +10,10 @@ const tableOf = (set: RuleSet = 'queue'): string => `tcp-intercept-${set}`;
 const set = (items: string[]): string => (items.length === 1 ? items[0] : `{ ${items.join(', ')} }`);
 const names = (ifs: string[]): string => set(ifs.map((i) => `"${i}"`));
 const RELATED_ICMP = 'meta l4proto { icmp, ipv6-icmp } ct state related ct protocol tcp';
+const ICMP_ERRORS = ['icmp type { time-exceeded, destination-unreachable }', 'icmpv6 type { time-exceeded, destination-unreachable }'];
+
+/** The matches of the ICMP errors to queue: related ones, or every time-exceeded and unreachable. */
+const icmpErrorMatches = (o: PacketRuleOptions): string[] => (o.icmpErrors ? ICMP_ERRORS : o.icmpRelated ? [RELATED_ICMP] : []);
 
 function chain(name: string, hook: string, rules: string[]): string[] {
   return [`\tchain ${name} {`, `\t\ttype filter hook ${hook} priority mangle; policy accept;`, ...rules.map((r) => `\t\t${r}`), '\t}'];
@@ -24,8 +28,7 @@ function tcpMatches(o: PacketRuleOptions): string[] {
     if (addresses.length === 0) continue;
     for (const dir of ['saddr', 'daddr']) {
       const tcp = `${ip} ${dir} ${set(addresses)} meta l4proto tcp`;
-      if (o.sampleLarge) matches.push(`${tcp} meta length <= ${SMALL_PACKET}`, `${tcp} meta length > ${SMALL_PACKET} numgen inc mod ${o.sampleLarge} 0`);
-      else matches.push(tcp);
+      matches.push(o.smallOnly ? `${tcp} meta length <= ${SMALL_PACKET}` : tcp);
     }
   }
   return matches;
@@ -44,12 +47,12 @@ function nftQueueRuleset(o: PacketRuleOptions): string {
   const forward = [skipInjected];
   for (const on of forwardedOn(o)) {
     forward.push(...tcp.map((m) => `${on}${m} ${queue}`));
-    if (o.icmpRelated) forward.push(`${on}${RELATED_ICMP} ${queue}`);
+    forward.push(...icmpErrorMatches(o).map((m) => `${on}${m} ${queue}`));
   }
   const chains = chain('forward', 'forward', forward);
   if (o.local) {
     const input = [skipInjected, ...tcp.map((m) => `iifname != "lo" ${m} ${queue}`)];
-    if (o.icmpRelated) input.push(`iifname != "lo" ${RELATED_ICMP} ${queue}`);
+    input.push(...icmpErrorMatches(o).map((m) => `iifname != "lo" ${m} ${queue}`));
     chains.push(...chain('input', 'input', input), ...chain('output', 'output', [skipInjected, ...tcp.map((m) => `oifname != "lo" ${m} ${queue}`)]));
   }
   // Declaring, deleting and redefining the table in one transaction replaces it atomically.

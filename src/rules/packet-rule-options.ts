@@ -22,13 +22,18 @@ export interface PacketRuleOptions {
   /** queue only TCP to or from one of these IPv4/IPv6 addresses (a family with none has no TCP
    *  rule); the ICMP errors are not filtered by address (routers on the path send them) */
   addresses?: string[];
-  /** with <addresses>: queue every TCP packet up to SMALL_PACKET bytes (ACKs, trace's answers) but
-   *  only one in this many larger ones, enough to follow a flow; the rest go on without the detour */
-  sampleLarge?: number;
+  /** with <addresses>: queue only the TCP packets up to SMALL_PACKET bytes (ACKs, trace's answers):
+   *  a flow's data never takes the detour, which would delay it behind the packets that follow
+   *  (reordered, which costs the sender spurious retransmissions) */
+  smallOnly?: boolean;
   /** also queue the host's own TCP: leaving it (OUTPUT) and addressed to it (INPUT) */
   local?: boolean;
   /** also queue ICMP/ICMPv6 errors related to queued flows (conntrack RELATED) */
   icmpRelated: boolean;
+  /** also queue every ICMP/ICMPv6 time-exceeded and destination-unreachable, related or not: an
+   *  error about a packet a NAT on the path rewrote quotes the rewritten packet, which conntrack
+   *  here does not relate to any flow */
+  icmpErrors?: boolean;
   /** packets carrying every bit of this mark (our raw-socket injections) are never queued */
   injectionMark: number;
   /** default: nft when the kernel has its queue expression (detectQueueBackend), else iptables */
@@ -40,7 +45,7 @@ export type PacketStatusOptions = Pick<PacketRuleOptions, 'backend' | 'local' | 
 
 export type Family = 'v4' | 'v6';
 
-/** The largest packet (IP length) that <sampleLarge> always queues: a TCP ACK with every option. */
+/** The largest packet (IP length) <smallOnly> queues: a TCP ACK with every option, and some. */
 export const SMALL_PACKET = 256;
 
 /** The addresses of one family, or undefined when TCP is not filtered by address. */
@@ -59,6 +64,7 @@ export function checkAddresses(addresses: string[] | undefined): void {
 export function describeQueued(o: PacketRuleOptions): string {
   const tcp = o.addresses ? `TCP to or from ${o.addresses.join(', ')}` : 'TCP';
   const where = o.forwardInterfaces.length > 0 ? `through ${o.forwardInterfaces.join(', ')}` : o.addresses ? 'on any interface' : '';
-  const parts = [where ? `forwarded ${tcp} ${where}` : '', o.local ? `local ${tcp}` : '', o.icmpRelated ? 'related ICMP errors' : ''];
+  const icmp = o.icmpErrors ? 'ICMP time-exceeded and unreachable' : o.icmpRelated ? 'related ICMP errors' : '';
+  const parts = [where ? `forwarded ${tcp} ${where}` : '', o.local ? `local ${tcp}` : '', icmp];
   return parts.filter((p) => p !== '').join(', ');
 }

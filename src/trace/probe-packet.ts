@@ -1,9 +1,12 @@
 // A probe is built from the headers of the flow's latest packet toward the destination: the same
 // addresses, ports, acknowledgment, window and timestamps (so every stateful box on the path
 // takes it as the flow's), with
-// - one byte of data at sequence number `seq`, a byte the destination has already acknowledged:
-//   the destination's TCP finds it old, keeps nothing and answers at once with a D-SACK
-//   [seq, seq + 1), so a probe that reaches it is recognised and nothing enters its stream;
+// - one byte of data at sequence number `seq`, at least two bytes below the destination's latest
+//   acknowledgment: below what it last announced (rcv_wup), so its TCP finds the segment out of
+//   the window, drops it before reading the acknowledgment or the window, and answers with a
+//   duplicate ACK carrying a D-SACK [seq, seq + 1) (at most one per 500 ms, the kernel's
+//   tcp_invalid_ratelimit): a probe that reaches it is recognised and nothing enters its stream,
+//   yet it stays inside the window that conntrack on the path accepts;
 // - the TTL or hop limit the probe may travel, and for IPv4 an IP ID of its own;
 // - its SACK blocks turned into NOPs, and only the ACK flag: it tells the destination nothing.
 // Unique (ident, seq) pairs are the probe's identity in the quotes of ICMP errors; the IPv6 flow
@@ -23,6 +26,48 @@ const IPV6_HEADER_LEN = 40;
 export function probeTemplate(p: ParsedPacket): Buffer {
   const end = p.tcp.payloadOffset() - p.ip().off;
   return Buffer.from(p.ip().buf.subarray(p.ip().off, p.ip().off + end));
+}
+
+/**
+ * The headers of a packet from the destination, turned around: addresses, ports, sequence and
+ * acknowledgment, and the timestamps (its echo becomes our value, so PAWS takes it) swapped. For
+ * a flow whose packets toward the destination are all large (an upload), which the queue rules
+ * leave unseen. A probe is old data out of the window, so the destination never reads its
+ * acknowledgment or window (see the top of this file).
+ */
+export function reversedTemplate(p: ParsedPacket): Buffer {
+  const out = probeTemplate(p);
+  const [a, b, n] = out[0] >> 4 === 4 ? [12, 16, 4] : [8, 24, 16];
+  const src = Buffer.from(out.subarray(a, a + n));
+  out.copy(out, a, b, b + n);
+  src.copy(out, b);
+  const t = p.tcp.off - p.ip().off;
+  const sport = out.readUInt16BE(t), seq = out.readUInt32BE(t + TcpField.SEQ);
+  out.writeUInt16BE(out.readUInt16BE(t + 2), t);
+  out.writeUInt16BE(sport, t + 2);
+  out.writeUInt32BE(out.readUInt32BE(t + TcpField.ACK), t + TcpField.SEQ);
+  out.writeUInt32BE(seq, t + TcpField.ACK);
+  swapTimestamps(out, t + TCP_HEADER_LEN, t + p.tcp.headerLength());
+  return out;
+}
+
+function swapTimestamps(b: Buffer, from: number, to: number): void {
+  for (let p = from; p < to; ) {
+    const kind = b[p];
+    if (kind === TcpOptionKind.EOL) return;
+    if (kind === TcpOptionKind.NOP) {
+      p++;
+      continue;
+    }
+    const n = p + 1 < to ? b[p + 1] : 0;
+    if (n < 2 || p + n > to) return;
+    if (kind === TcpOptionKind.TIMESTAMPS && n === 10) {
+      const value = b.readUInt32BE(p + 2);
+      b.writeUInt32BE(b.readUInt32BE(p + 6), p + 2);
+      b.writeUInt32BE(value, p + 6);
+    }
+    p += n;
+  }
 }
 
 export interface ProbeSpec {

@@ -5,9 +5,11 @@
 import { IpProto } from '../packet/ip.js';
 import { Icmpv4Type, Icmpv6Type, mplsBottom, mplsLabel, mplsTc, mplsTtl } from '../packet/icmp.js';
 import { ParsedPacket } from '../packet/packet.js';
-import { segEnd, TcpFlag, TcpOptions } from '../packet/tcp.js';
+import { seqGt } from '../packet/seq.js';
+import { TcpFlag, TcpOptions } from '../packet/tcp.js';
 import { FlowTable } from '../pipeline/flow-table.js';
-import { buildProbe, probeTemplate } from './probe-packet.js';
+import { withoutFirstSackBlock } from './answer-packet.js';
+import { buildProbe, probeTemplate, reversedTemplate } from './probe-packet.js';
 import { TracedFlow } from './traced-flow.js';
 import type { DoneReason, MplsEntry, TraceRecord } from './trace-records.js';
 import { TraceRun, type Answer, type Probe } from './trace-run.js';
@@ -43,9 +45,19 @@ interface SentProbe { probe: Probe; pending: Pending; flow: TracedFlow; expires:
 
 /** How long answers to an ended trace's probes are still recognised (and kept from the client). */
 const LATE_ANSWER_MS = 30_000;
+/** How often a request without a run looks at its flows again (a quiet period ending, an answer missing). */
+const WAITING_TICK_MS = 100;
 const FLOW_IDLE_MS = 60_000;
-/** A run stops once its flow sent this many segments again: it is recovering from loss. */
-const RETRANSMITS_TO_STOP = 3;
+/** A run stops once this many ACKs of its flow reported a hole: the flow is recovering from loss. */
+const LOSS_REPORTS_TO_STOP = 3;
+/** The acknowledgment probe: a byte this far below the flow's sequence, at a TTL that reaches anything. */
+const BOOTSTRAP_BACK = 2 ** 30;
+const BOOTSTRAP_TTL = 64;
+const BOOTSTRAP_RETRY_MS = 1000;
+/** ...asked only of a flow seen this long without an acknowledgment from its destination. */
+const BOOTSTRAP_AFTER_MS = 200;
+/** Linux answers one out-of-window segment per socket per this long (net.ipv4.tcp_invalid_ratelimit). */
+const OUT_OF_WINDOW_ANSWER_MS = 550;
 
 export class TraceEngine {
   readonly counters: TraceCounters = {
@@ -84,11 +96,14 @@ export class TraceEngine {
     return () => this.#finish(pending, 'stopped');
   }
 
-  /** A TCP packet of the queue: 'drop' when it is the destination's answer to a probe and nothing else. */
-  onTcp(p: ParsedPacket, local: boolean, now: number): 'drop' | 'pass' {
+  /**
+   * A TCP packet of the queue: 'pass'; 'drop' when it is the destination's answer to a probe and
+   * says nothing new; or the answer without its D-SACK block when it does.
+   */
+  onTcp(p: ParsedPacket, local: boolean, now: number): 'drop' | 'pass' | Buffer {
     let h = this.#flows.lookup(p);
     if (h < 0) {
-      const flow = this.#newFlow(p, local);
+      const flow = this.#newFlow(p, local, now);
       if (flow === null) return 'pass';
       h = this.#flows.insert(p, flow, now);
     } else {
@@ -102,20 +117,25 @@ export class TraceEngine {
       flow.run?.abort('flow-ended');
       return 'pass';
     }
+    if (flags & TcpFlag.SYN || !(flags & TcpFlag.ACK) || tcp.parseOptions(this.#options) !== 0) return 'pass';
+    const tcpOffset = tcp.off - p.ip().off;
+    let verdict: 'drop' | 'pass' | Buffer = 'pass';
+    flow.handshakeDone = true;
     if (toward) {
-      // One segment sent again may be reordering on the way here; a few are loss recovery.
-      if (flow.sentSegment(tcp.seqNumber(), segEnd(tcp), tcp.payloadLength()) && flow.run && ++flow.resent >= RETRANSMITS_TO_STOP) flow.run.abort('retransmitting');
-      if (!(flags & TcpFlag.SYN) && flags & TcpFlag.ACK) {
-        flow.towardEstablished = true;
-        if (flow.run || this.#wanted(flow)) flow.setTemplate(probeTemplate(p), p.tcp.off - p.ip().off);
-      }
-    } else if (!(flags & TcpFlag.SYN) && flags & TcpFlag.ACK) {
-      flow.backEstablished = true;
+      flow.towardSeq = tcp.seqNumber();
+      flow.towardSeqSeen = true;
+      if (flow.run || this.#wanted(flow)) flow.setTemplate(probeTemplate(p), tcpOffset, true);
+    } else {
       const fresh = flow.acknowledged(tcp.ackNumber());
-      if (this.#destinationAnswer(p, flow, now) && !fresh && tcp.payloadLength() === 0) return 'drop';
+      if ((flow.run || this.#wanted(flow)) && !flow.templateToward) flow.setTemplate(reversedTemplate(p), tcpOffset, false);
+      if (this.#destinationAnswer(p, flow, now)) {
+        const bare = !fresh && tcp.payloadLength() === 0;
+        verdict = bare ? 'drop' : (withoutFirstSackBlock(Buffer.from(p.ip().buf.subarray(p.ip().off, p.ip().end)), this.#scratch) ?? 'pass');
+      }
     }
+    if (reportsHole(tcp.ackNumber(), this.#options) && flow.run && ++flow.lossReports >= LOSS_REPORTS_TO_STOP) flow.run.abort('retransmitting');
     this.#maybeStart(flow, now);
-    return 'pass';
+    return verdict;
   }
 
   /** An ICMP or ICMPv6 packet of the queue: 'drop' when it answers one of our probes. */
@@ -147,12 +167,13 @@ export class TraceEngine {
   tick(now: number): void {
     this.#refill(now);
     for (const pending of [...this.#pending]) {
+      if (!pending.flow?.run) {
+        if (now >= pending.deadline) this.#finish(pending, 'no-flow');
+        else this.#flows.forEach((f) => this.#maybeStart(f, now));
+      }
       const flow = pending.flow;
       const run = flow?.run;
-      if (!flow || !run) {
-        if (now >= pending.deadline) this.#finish(pending, 'no-flow');
-        continue;
-      }
+      if (!flow || !run) continue;
       this.#sendDue(pending, flow, run, now);
       if (run.step(now)) this.#finish(pending, run.ended ?? 'stopped');
       else this.#sendDue(pending, flow, run, now);
@@ -165,7 +186,7 @@ export class TraceEngine {
   /** When tick() next has work: a probe due, a timeout, a request's deadline. */
   nextWake(now: number): number {
     let wake = Infinity;
-    for (const p of this.#pending) wake = Math.min(wake, p.flow?.run ? p.flow.run.nextWake(now) : p.deadline);
+    for (const p of this.#pending) wake = Math.min(wake, p.flow?.run ? p.flow.run.nextWake(now) : Math.min(p.deadline, now + WAITING_TICK_MS));
     return wake;
   }
 
@@ -174,7 +195,7 @@ export class TraceEngine {
     for (const p of [...this.#pending]) this.#finish(p, 'stopped');
   }
 
-  #newFlow(p: ParsedPacket, local: boolean): TracedFlow | null {
+  #newFlow(p: ParsedPacket, local: boolean, now: number): TracedFlow | null {
     const ip = p.ip(), tcp = p.tcp;
     for (const { request } of this.#pending) {
       const toDest = ip.dst().equals(request.destination) && (request.port === 0 || tcp.dstPort() === request.port);
@@ -185,7 +206,7 @@ export class TraceEngine {
         : [ip.dstText(), tcp.dstPort(), ip.srcText(), tcp.srcPort()];
       const name = `${p.version === 6 ? `[${src}]` : src}:${sport} > ${p.version === 6 ? `[${dst}]` : dst}:${dport}`;
       // The table's direction 0 is this packet's.
-      return new TracedFlow(name, toDest ? 0 : 1, request.destination, request.port || dport, local ? 'local' : 'forward');
+      return new TracedFlow(name, toDest ? 0 : 1, request.destination, request.port || dport, local ? 'local' : 'forward', now);
     }
     return null;
   }
@@ -198,10 +219,32 @@ export class TraceEngine {
     if (flow.run || !flow.established) return;
     const pending = this.#pending.find((p) => p.flow === null && p.request.destination.equals(flow.destination) && (p.request.port === 0 || p.request.port === flow.port));
     if (!pending) return;
+    if (!flow.ackSeen) {
+      this.#askAcknowledgment(flow, pending, now);
+      return;
+    }
+    if (now < flow.quietUntil) return;
     pending.flow = flow;
     pending.started = now;
     flow.run = new TraceRun(pending.request.settings, flow.ackFromDestination, now);
-    flow.resent = 0;
+    flow.lossReports = 0;
+  }
+
+  /**
+   * A flow whose destination sends only large packets (a download), which the queue rules leave
+   * unseen, shows no acknowledgment: one probe at full TTL asks for it, a byte 1 GiB below the
+   * last sequence number sent toward the destination (no window is that large, so the byte is
+   * old for it, whatever is in flight). Its D-SACK answer carries the acknowledgment; the next
+   * probes wait out the destination's 500 ms limit on such answers.
+   */
+  #askAcknowledgment(flow: TracedFlow, pending: Pending, now: number): void {
+    if (!flow.towardSeqSeen || flow.template === null || now - flow.firstSeen < BOOTSTRAP_AFTER_MS) return;
+    if (flow.bootstrap && now - flow.bootstrap.sentAt < BOOTSTRAP_RETRY_MS) return;
+    const probe: Probe = { ttl: BOOTSTRAP_TTL, seq: (flow.towardSeq - BOOTSTRAP_BACK) >>> 0, ident: this.#ident(), sentAt: now, answered: false };
+    if (this.#deps.send(buildProbe(flow.template, probe, this.#scratch)) !== null) return;
+    this.counters.probes++;
+    flow.bootstrap = { seq: probe.seq, sentAt: now };
+    this.#bySeq.set(probe.seq, { probe, pending, flow, expires: now + LATE_ANSWER_MS });
   }
 
   #sendDue(pending: Pending, flow: TracedFlow, run: TraceRun, now: number): void {
@@ -222,13 +265,19 @@ export class TraceEngine {
     }
   }
 
-  /** A D-SACK of exactly one probe byte from the destination: its TCP answered a probe. */
+  /** A D-SACK of exactly one probe byte from the destination (options parsed): its TCP answered a probe. */
   #destinationAnswer(p: ParsedPacket, flow: TracedFlow, now: number): boolean {
-    if (p.tcp.parseOptions(this.#options) !== 0 || this.#options.sackCount === 0) return false;
+    if (this.#options.sackCount === 0) return false;
     const left = this.#options.sackBlocks[0], right = this.#options.sackBlocks[1];
     if (((left + 1) >>> 0) !== right) return false;
     const sent = this.#bySeq.get(left);
     if (!sent || sent.flow !== flow) return false;
+    if (flow.bootstrap?.seq === left) {
+      this.#bySeq.delete(left);
+      flow.bootstrap = null;
+      flow.quietUntil = now + OUT_OF_WINDOW_ANSWER_MS;
+      return true;
+    }
     const ip = p.ip();
     this.#answered(sent, {
       from: ip.srcText(), kind: 'destination', quotedTtl: null,
@@ -277,6 +326,12 @@ export class TraceEngine {
     if (this.#refilledAt >= 0) this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilledAt) * rate) / 1000);
     this.#refilledAt = now;
   }
+}
+
+/** A SACK block above the acknowledgment: the receiver misses something before it. */
+function reportsHole(ack: number, o: TcpOptions): boolean {
+  for (let i = 0; i < o.sackCount; i++) if (seqGt(o.sackBlocks[2 * i], ack)) return true;
+  return false;
 }
 
 function answerKind(version: number, type: number, code: number): Answer['kind'] | null {

@@ -68,10 +68,10 @@ export class TraceRun {
     return this.#ended;
   }
 
-  /** The next sequence number for a probe: one already-acknowledged byte each, newest first. */
+  /** The next sequence number for a probe: one already-acknowledged byte each, from the second below the acknowledgment down. */
   nextSeq(): number {
     this.#seqUsed++;
-    return (this.#seqBase - this.#seqUsed) >>> 0;
+    return (this.#seqBase - 1 - this.#seqUsed) >>> 0;
   }
 
   /** TTLs of the probes due by <now>, in order; the caller sends them (or fewer, by budget) and calls sent(). */

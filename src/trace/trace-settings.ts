@@ -15,11 +15,6 @@ export interface TraceSettings {
   silentLimit: number;
 }
 
-/** Trace's queue rules take every small packet of a traced flow (ACKs, the answers) and one in
- *  this many larger ones: enough for fresh headers and the flow's progress, and a bulk flow's data
- *  mostly skips the detour through the queue. */
-export const TRACE_SAMPLE_LARGE = 16;
-
 /** Probes per second over all traces of a standalone `trace` at most. */
 export const TRACE_PROBES_PER_SECOND = 500;
 

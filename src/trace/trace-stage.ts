@@ -81,7 +81,9 @@ export class TraceStage implements PacketStage<TraceSettings> {
     if (parsed.transport === Transport.TCP) {
       // This box's own sockets: leaving them (no input interface) or arriving (no output interface).
       const local = p.local || p.batch.outputInterface(p.index) === 0;
-      if (engine.onTcp(parsed, local, now) === 'drop') p.drop();
+      const verdict = engine.onTcp(parsed, local, now);
+      if (verdict === 'drop') p.drop();
+      else if (verdict !== 'pass') p.replace({ packet: verdict });
     } else if (parsed.transport === Transport.ICMP) {
       if (engine.onIcmp(parsed, now) === 'drop') p.drop();
     }

@@ -1,44 +1,47 @@
-// What trace keeps of a TCP flow toward a traced destination: the latest headers to make probes
-// from, how far each side got, and whether it is established, ended or retransmitting.
+// What trace keeps of a TCP flow toward a traced destination: headers to make probes from, what
+// the destination has acknowledged, and whether the flow is established, ended or losing.
 import { seqGt } from '../packet/seq.js';
 import type { TraceRun } from './trace-run.js';
 
 export class TracedFlow {
-  /** the latest packet's IP and TCP headers toward the destination */
+  /** IP and TCP headers as the flow's packets toward the destination have them */
   template: Buffer | null = null;
   /** where the TCP header starts in the template */
   templateTcp = 0;
+  /** whether the template is a packet toward the destination (else one from it, turned around) */
+  templateToward = false;
   /** the highest acknowledgment the destination sent; valid once ackSeen */
   ackFromDestination = 0;
   ackSeen = false;
-  /** the end of the highest sequence sent toward the destination; valid once sentSeen */
-  sentEnd = 0;
-  sentSeen = false;
-  towardEstablished = false;
-  backEstablished = false;
+  /** the latest sequence number toward the destination; valid once towardSeqSeen */
+  towardSeq = 0;
+  towardSeqSeen = false;
+  /** a packet either way carried an ACK and no SYN: the handshake is over */
+  handshakeDone = false;
   ended = false;
   run: TraceRun | null = null;
-  /** segments sent again since the run began */
-  resent = 0;
+  /** ACKs reporting a hole (a SACK block above the acknowledgment) since the run began */
+  lossReports = 0;
+  /** a probe asking the destination for its acknowledgment (see TraceEngine) */
+  bootstrap: { seq: number; sentAt: number } | null = null;
+  /** no probe before this time: the destination answers one out-of-window segment per 500 ms */
+  quietUntil = 0;
 
-  /** <toward>: the flow table's direction of packets toward the destination. */
-  constructor(readonly name: string, readonly toward: number, readonly destination: Buffer, readonly port: number, readonly path: 'forward' | 'local') {}
+  /** <toward>: the flow table's direction of packets toward the destination; <firstSeen>: now. */
+  constructor(
+    readonly name: string, readonly toward: number, readonly destination: Buffer, readonly port: number,
+    readonly path: 'forward' | 'local', readonly firstSeen: number,
+  ) {}
 
+  /** Established, and probes can be made. */
   get established(): boolean {
-    return this.towardEstablished && this.backEstablished && !this.ended && this.template !== null && this.ackSeen;
+    return this.handshakeDone && !this.ended && this.template !== null;
   }
 
-  setTemplate(headers: Buffer, tcpOffset: number): void {
+  setTemplate(headers: Buffer, tcpOffset: number, toward: boolean): void {
     this.template = headers;
     this.templateTcp = tcpOffset;
-  }
-
-  /** Records a segment toward the destination; returns whether it resent bytes already sent. */
-  sentSegment(seq: number, end: number, payload: number): boolean {
-    const resent = payload > 0 && this.sentSeen && !seqGt(end, this.sentEnd);
-    if (!this.sentSeen || seqGt(end, this.sentEnd)) this.sentEnd = end;
-    this.sentSeen = true;
-    return resent && seqGt(this.sentEnd, seq);
+    this.templateToward = toward;
   }
 
   /** Records the destination's acknowledgment; returns whether it acknowledged something new. */

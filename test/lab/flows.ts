@@ -16,6 +16,8 @@ export interface BulkFlowOptions {
   cc?: string;
   /** where the iperf3 client runs, default the client */
   from?: Host;
+  /** a paced rate (iperf3 -b, e.g. '50M'); default: as fast as it goes */
+  rate?: string;
 }
 
 export interface BulkResult {
@@ -49,7 +51,7 @@ export async function startBulkFlow(lab: Lab, o: BulkFlowOptions): Promise<BulkF
   };
   try {
     await lab.waitForListen('server', o.port);
-    const args = ['-c', o.dest, '-p', String(o.port), '-t', String(o.seconds), '-C', o.cc ?? 'cubic', '-J', '--connect-timeout', '5000'];
+    const args = ['-c', o.dest, '-p', String(o.port), '-t', String(o.seconds), '-C', o.cc ?? 'cubic', '-J', '--connect-timeout', '5000', ...(o.rate ? ['-b', o.rate] : [])];
     client = lab.spawn(from, 'iperf3', o.direction === 'download' ? [...args, '-R'] : args);
     const c = client;
     const done = c.exited.then(({ code, signal }) => {
@@ -93,10 +95,10 @@ export interface CheckedTransfer {
   remote: string;
 }
 
-/** <bytes> each way between the client and <server> at <dest>, each direction's sha256 compared. */
-export async function checkedTransfer(lab: Lab, server: LabProcess, o: { dest: string; port: number; bytes: string }): Promise<CheckedTransfer> {
+/** <bytes> to <server> at <dest> and <back> (default as many) back, each direction's sha256 compared. */
+export async function checkedTransfer(lab: Lab, server: LabProcess, o: { dest: string; port: number; bytes: string; back?: string }): Promise<CheckedTransfer> {
   const seen = server.stdout().split('\n').filter((l) => l.startsWith('{')).length;
-  const [cmd, args] = tcpPeerCommand(['xfer', '--host', o.dest, '--port', String(o.port), '--bytes', o.bytes, '--back', o.bytes, '--timeout-ms', '60000']);
+  const [cmd, args] = tcpPeerCommand(['xfer', '--host', o.dest, '--port', String(o.port), '--bytes', o.bytes, '--back', o.back ?? o.bytes, '--timeout-ms', '60000']);
   const r = await lab.exec('client', cmd, args, { timeoutMs: 90_000 });
   const summary = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as Partial<XferSummary>;
   const client = summary.results?.[0];

@@ -79,6 +79,25 @@ export class TraceChain {
     };
   }
 
+  /**
+   * Router <router> rewrites the client's IPv4 source to its own server-side address and the
+   * answers' destination back, statelessly (no conntrack): as NATs that do not translate the
+   * packet quoted in an ICMP error do, the ICMP errors from beyond it quote the rewritten source.
+   */
+  async statelessNatHop(router: number): Promise<{ translated: string; undo: Undo }> {
+    const table = 'ti-stateless-nat';
+    const ns = this.#router(router);
+    const out = this.lab.links[router + 1].left;
+    const client = this.lab.client.v4;
+    const chains = [
+      `\tchain raw { type filter hook prerouting priority raw; policy accept; ip saddr ${client} notrack; ip daddr ${out.v4} notrack; }`,
+      `\tchain rewrite_out { type filter hook postrouting priority mangle; policy accept; oifname "${out.ifname}" ip saddr ${client} ip saddr set ${out.v4}; }`,
+      `\tchain rewrite_in { type filter hook prerouting priority mangle; policy accept; iifname "${out.ifname}" ip daddr ${out.v4} ip daddr set ${client}; }`,
+    ];
+    await this.lab.run(ns, 'nft', ['-f', '-'], { input: `table ip ${table} {\n${chains.join('\n')}\n}\n` });
+    return { translated: out.v4, undo: () => this.lab.run(ns, 'nft', ['delete', 'table', 'ip', table]).then(() => undefined) };
+  }
+
   #router(router: number): string {
     const ns = this.lab.ns.routers[router];
     if (ns === undefined) throw new Error(`the trace chain has no router ${router}`);
