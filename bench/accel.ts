@@ -14,8 +14,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
-  CLIENT_CC, END_TO_END, ROUTERS, SERVER_LEG_BUFFERS, iperfServers, longLink, measureVariant, splitVariant, type Variant,
+  END_TO_END, ROUTERS, SERVER_LEG_BUFFERS, iperfServers, longLink, measureVariant, splitVariant, type Variant,
 } from '../test/lab/accel-path.js';
+import { SENDER_CC } from '../test/lab/cubic-iperf.js';
 import { withLab, type Lab } from '../test/lab/lab.js';
 import { accelSvg } from './accel-chart.js';
 import { accelMarkdown, type Cell } from './accel-report.js';
@@ -67,8 +68,8 @@ async function rounds(lab: Lab, cells: Cell[], clientCcs: Set<string>): Promise<
           try {
             const g = await measureVariant(lab, v, FIRST_PORT + VARIANTS.indexOf(v), secondsAt(cell.rttMs));
             cell.mbit.get(v.name)?.push(g.mbit);
-            clientCcs.add(g.clientCc);
-            console.log(`  ${label}: ${g.mbit.toFixed(2)} Mbit/s, client ${g.clientCc}, ${g.retransmits} client retransmits`);
+            clientCcs.add(g.senderCc);
+            console.log(`  ${label}: ${g.mbit.toFixed(2)} Mbit/s, client ${g.senderCc}, ${g.retransmits} client retransmits`);
           } catch (err) {
             cell.failures++;
             console.error(`  ${label} failed: ${(err as Error).message}`);
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
       ' forwarding with the rules removed) - link router (`tcp-intercept emulate` each way: `--delay RTT/2' + ` --rate ${RATE_MBIT}\`, and` +
       ' `--loss P` toward the server) - server (iperf3 -s).',
     `Client congestion control as iperf3 read it back from the client's socket: ${[...clientCcs].join(', ') || 'none (no run completed)'} ` +
-      `(asked for: ${CLIENT_CC}). Split variants: \`--cc-client ${CLIENT_CC} --cc-server CC\`; "+ buffers": \`${BUFFERS.join(' ')}\`.`,
+      `(asked for: ${SENDER_CC}). Split variants: \`--cc-client ${SENDER_CC} --cc-server CC\`; "+ buffers": \`${BUFFERS.join(' ')}\`.`,
     `Host buffers in the router's namespace at run time: ${buffers}.`,
   ];
   const names = VARIANTS.map((v) => v.name);

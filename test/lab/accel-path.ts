@@ -4,16 +4,14 @@
 // server only. The emulator has a router of its own: a router holding packets of its own sockets
 // (the proxy's legs) would throttle them (TCP Small Queues).
 //
-// The client always sends with cubic, set on its socket (`iperf3 -C cubic`): the namespaces
-// inherit the host's default, which may be bbr. What the socket really ran is read back from
-// iperf3's report (getsockopt TCP_CONGESTION), never assumed.
+// The client always sends with cubic set on its socket (test/lab/cubic-iperf.ts).
+import { SENDER_CC, cubicIperf, type Goodput } from './cubic-iperf.js';
 import { TCP_INTERCEPT_BIN, type EmulatedLink, type Lab, type LabProcess } from './lab.js';
 
 export const ROUTERS = 2;
 export const PROXY_ROUTER = 0;
 export const LINK_ROUTER = 1;
 export const PROXY_PORT = 5000;
-export const CLIENT_CC = 'cubic';
 
 export interface PathConditions {
   rttMs: number;
@@ -27,14 +25,6 @@ export interface Variant {
   name: string;
   /** tcp-intercept's flags; null: end to end, plain forwarding */
   proxyArgs: string[] | null;
-}
-
-export interface Goodput {
-  mbit: number;
-  /** the client socket's congestion control as iperf3 read it back */
-  clientCc: string;
-  /** segments the client retransmitted */
-  retransmits: number;
 }
 
 /** Starts both directions of the long link; stop() ends them and returns their reports. */
@@ -84,30 +74,11 @@ export async function stopVariant(lab: Lab, proxy: LabProcess | null): Promise<v
   await proxy.exited;
 }
 
-interface IperfReport {
-  end: {
-    sum_received: { bits_per_second: number };
-    sum_sent: { retransmits?: number };
-    sender_tcp_congestion?: string;
-  };
-}
-
-/** One iperf3 upload from the client with cubic on its socket. */
-export async function cubicUpload(lab: Lab, port: number, seconds: number): Promise<Goodput> {
-  const args = ['-c', lab.server.v4, '-p', `${port}`, '-t', `${seconds}`, '-C', CLIENT_CC, '-J', '--connect-timeout', '10000'];
-  const out = await lab.run('client', 'iperf3', args, { timeoutMs: (seconds + 60) * 1000 });
-  const { end } = JSON.parse(out) as IperfReport;
-  if (typeof end.sender_tcp_congestion !== 'string') {
-    throw new Error(`iperf3 reported no end.sender_tcp_congestion: the client's congestion control is unknown\n${out.slice(0, 2000)}`);
-  }
-  return { mbit: end.sum_received.bits_per_second / 1e6, clientCc: end.sender_tcp_congestion, retransmits: end.sum_sent.retransmits ?? 0 };
-}
-
 /** Measures one variant: starts it, runs one upload on its own server port, stops it. */
 export async function measureVariant(lab: Lab, v: Variant, port: number, seconds: number): Promise<Goodput> {
   const proxy = await startVariant(lab, v);
   try {
-    return await cubicUpload(lab, port, seconds);
+    return await cubicIperf(lab, port, seconds);
   } finally {
     await stopVariant(lab, proxy);
   }
@@ -130,6 +101,6 @@ export const END_TO_END: Variant = { name: 'end-to-end cubic', proxyArgs: null }
 export function splitVariant(cc: string, buffers: string[] = []): Variant {
   return {
     name: `split, server ${cc}${buffers.length ? ' + buffers' : ''}`,
-    proxyArgs: ['--cc-client', CLIENT_CC, '--cc-server', cc, ...buffers],
+    proxyArgs: ['--cc-client', SENDER_CC, '--cc-server', cc, ...buffers],
   };
 }
