@@ -8,7 +8,7 @@
 // server port (TIME_WAIT of the proxy's legs would otherwise meet plain forwarding).
 // Knobs: ACCEL_BENCH_SECONDS (10; runs at RTT >= 600 ms take 1.5 times as long), ACCEL_BENCH_ROUNDS
 // (3), ACCEL_BENCH_QUICK=1 (a smoke run: 1 round of 2 s, RTT 20 and 100 ms, loss 1%),
-// ACCEL_BENCH_BUFFERS (the buffer variants' flags, default SERVER_LEG_BUFFERS), ACCEL_BENCH_LAB_ID
+// ACCEL_BENCH_BUFFERS (the buffer variants' flags, default SERVER_LEG_BUFFERS; 'none': no buffer variants), ACCEL_BENCH_LAB_ID
 // (32), BENCH_RESULTS (bench/results; writes accel-latest.md and .svg).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
@@ -24,7 +24,8 @@ import { accelMarkdown, type Cell } from './accel-report.js';
 const QUICK = process.env.ACCEL_BENCH_QUICK === '1';
 const SECONDS = Number(process.env.ACCEL_BENCH_SECONDS ?? (QUICK ? 2 : 10));
 const ROUNDS = Number(process.env.ACCEL_BENCH_ROUNDS ?? (QUICK ? 1 : 3));
-const BUFFERS = process.env.ACCEL_BENCH_BUFFERS?.split(/\s+/).filter(Boolean) ?? SERVER_LEG_BUFFERS;
+/** 'none': no buffer variants (a proxy without the buffer options) */
+const BUFFERS = process.env.ACCEL_BENCH_BUFFERS === 'none' ? [] : process.env.ACCEL_BENCH_BUFFERS?.split(/\s+/).filter(Boolean) ?? SERVER_LEG_BUFFERS;
 const LAB_ID = Number(process.env.ACCEL_BENCH_LAB_ID ?? 32);
 const RESULTS = process.env.BENCH_RESULTS ?? fileURLToPath(new URL('../../bench/results', import.meta.url));
 const RTTS = QUICK ? [20, 100] : [20, 100, 300, 600];
@@ -38,8 +39,7 @@ const VARIANTS: Variant[] = [
   END_TO_END,
   splitVariant('cubic'),
   splitVariant('bbr'),
-  splitVariant('cubic', BUFFERS),
-  splitVariant('bbr', BUFFERS),
+  ...(BUFFERS.length ? [splitVariant('cubic', BUFFERS), splitVariant('bbr', BUFFERS)] : []),
 ];
 
 const secondsAt = (rttMs: number): number => (rttMs >= LONG_RTT_MS ? Math.round(SECONDS * 1.5) : SECONDS);
@@ -109,7 +109,8 @@ async function main(): Promise<void> {
       ' forwarding with the rules removed) - link router (`tcp-intercept emulate` each way: `--delay RTT/2' + ` --rate ${RATE_MBIT}\`, and` +
       ' `--loss P` toward the server) - server (iperf3 -s).',
     `Client congestion control as iperf3 read it back from the client's socket: ${[...clientCcs].join(', ') || 'none (no run completed)'} ` +
-      `(asked for: ${SENDER_CC}). Split variants: \`--cc-client ${SENDER_CC} --cc-server CC\`; "+ buffers": \`${BUFFERS.join(' ')}\`.`,
+      `(asked for: ${SENDER_CC}). Split variants: \`--cc-client ${SENDER_CC} --cc-server CC\`` +
+      (BUFFERS.length ? `; "+ buffers": \`${BUFFERS.join(' ')}\`.` : '; no buffer variants in this run.'),
     `Host buffers in the router's namespace at run time: ${buffers}.`,
   ];
   const names = VARIANTS.map((v) => v.name);
