@@ -21,6 +21,8 @@ leg_options leg(const Napi::Object& o, const char* name) {
   out.keep_idle = static_cast<int>(u32(l, "keepIdle"));
   out.keep_interval = static_cast<int>(u32(l, "keepInterval"));
   out.keep_count = static_cast<int>(u32(l, "keepCount"));
+  out.sndbuf = static_cast<int>(u32(l, "sndbuf"));
+  out.rcvbuf = static_cast<int>(u32(l, "rcvbuf"));
   return out;
 }
 

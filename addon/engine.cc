@@ -145,11 +145,17 @@ void engine::configure(const engine_config& cfg) {
   if (cfg.buffer_size != cfg_.buffer_size || cfg.pipe_keep_bytes != cfg_.pipe_keep_bytes)
     pipes_.configure(cfg.buffer_size, cfg.pipe_keep_bytes);
   cfg_ = cfg;
+  for (const listener* l : listeners_) leg_buffers_apply(l->fd, cfg_.client_leg);
 }
 
 int engine::listen(const endpoint& addr, const listen_options& o, const char** syscall) {
   int fd = tsock_listen(addr, o, syscall);
   if (fd < 0) return fd;
+  if (int err = leg_buffers_apply(fd, cfg_.client_leg)) {
+    ::close(fd);
+    *syscall = "setsockopt(SO_RCVBUF)";
+    return -err;
+  }
   listener* l = new listener{fd, 0, addr};
   socklen_t len = sizeof(l->addr);
   getsockname(fd, &l->addr.sa, &len);

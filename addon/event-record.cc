@@ -29,6 +29,9 @@ void put_info(wire_tcp_info* w, const leg_tcp_info& i) {
   w->delivery_rate = static_cast<double>(i.delivery_rate);
   w->bytes_acked = static_cast<double>(i.bytes_acked);
   w->bytes_received = static_cast<double>(i.bytes_received);
+  w->busy_us = static_cast<double>(i.busy_us);
+  w->rwnd_limited_us = static_cast<double>(i.rwnd_limited_us);
+  w->sndbuf_limited_us = static_cast<double>(i.sndbuf_limited_us);
   static_assert(sizeof(w->cc) == sizeof(i.cc), "the kernel's name fits as it is");
   memcpy(w->cc, i.cc, sizeof(w->cc));
 }
@@ -42,6 +45,8 @@ void put_leg(wire_leg* w, const leg_readback& r) {
   w->keep_interval = r.keep_interval;
   w->keep_count = r.keep_count;
   w->mark = r.mark;
+  w->sndbuf = r.sndbuf;
+  w->rcvbuf = r.rcvbuf;
 }
 
 // A zeroed record at the end of <out> (x86-64 and arm64 Linux are little-endian).

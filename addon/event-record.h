@@ -28,6 +28,7 @@ struct wire_endpoint {
 struct wire_tcp_info {
   uint32_t rtt_us, rttvar_us, min_rtt_us, retrans, lost, cwnd, mss, pad;
   double delivery_rate, bytes_acked, bytes_received;
+  double busy_us, rwnd_limited_us, sndbuf_limited_us;
   char cc[kNameSize];
 };
 
@@ -37,6 +38,7 @@ struct wire_leg {
   uint8_t nodelay, keepalive, mptcp, pad;
   int32_t keep_idle, keep_interval, keep_count;
   uint32_t mark;
+  int32_t sndbuf, rcvbuf;
 };
 
 struct open_body {

@@ -15,8 +15,21 @@ static int set_int(int fd, int level, int name, int value) {
   return setsockopt(fd, level, name, &value, sizeof(value)) == -1 ? errno : 0;
 }
 
+// The FORCE variant passes net.core.[rw]mem_max, which a stock host keeps far below a long
+// path's needs; without CAP_NET_ADMIN it fails and the plain one is capped there instead.
+static int set_buffer(int fd, int force_name, int name, int bytes) {
+  if (!bytes || setsockopt(fd, SOL_SOCKET, force_name, &bytes, sizeof(bytes)) == 0) return 0;
+  return errno == EPERM ? set_int(fd, SOL_SOCKET, name, bytes) : errno;
+}
+
+int leg_buffers_apply(int fd, const leg_options& o) {
+  if (int err = set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, o.sndbuf)) return err;
+  return set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, o.rcvbuf);
+}
+
 int leg_options_apply(int fd, const leg_options& o) {
   int err = 0;
+  if ((err = leg_buffers_apply(fd, o))) return err;
   if (!o.cc.empty() &&
       setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o.cc.data(), o.cc.size()) == -1)
     return errno;
@@ -54,6 +67,8 @@ void leg_readback_read(int fd, leg_readback* out) {
   out->keep_count = get_int(fd, IPPROTO_TCP, TCP_KEEPCNT);
   out->mark = static_cast<uint32_t>(get_int(fd, SOL_SOCKET, SO_MARK));
   out->mptcp = get_int(fd, SOL_SOCKET, SO_PROTOCOL) == IPPROTO_MPTCP;
+  out->sndbuf = get_int(fd, SOL_SOCKET, SO_SNDBUF);
+  out->rcvbuf = get_int(fd, SOL_SOCKET, SO_RCVBUF);
 }
 
 void leg_tcp_info_read(int fd, leg_tcp_info* out) {
@@ -74,5 +89,8 @@ void leg_tcp_info_read(int fd, leg_tcp_info* out) {
   out->delivery_rate = ti.tcpi_delivery_rate;
   out->bytes_acked = ti.tcpi_bytes_acked;
   out->bytes_received = ti.tcpi_bytes_received;
+  out->busy_us = ti.tcpi_busy_time;
+  out->rwnd_limited_us = ti.tcpi_rwnd_limited;
+  out->sndbuf_limited_us = ti.tcpi_sndbuf_limited;
   read_congestion(fd, out->cc);
 }

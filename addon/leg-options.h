@@ -12,10 +12,16 @@ struct leg_options {
   int keep_idle = 0;       // seconds; 0 keeps the kernel default
   int keep_interval = 0;   // seconds; 0 keeps the kernel default
   int keep_count = 0;      // probes; 0 keeps the kernel default
+  int sndbuf = 0;          // bytes as SO_SNDBUF takes them; 0 keeps the kernel's autotuning
+  int rcvbuf = 0;          // bytes as SO_RCVBUF takes them; 0 keeps the kernel's autotuning
 };
 
 // Applies <o> to the TCP (or MPTCP) socket <fd>. Returns 0 or the errno of the first failure.
 int leg_options_apply(int fd, const leg_options& o);
+
+// Applies only the buffer sizes of <o>: on a listener, so that the window scale its SYN-ACKs
+// offer already fits them, and its accepted sockets start with them.
+int leg_buffers_apply(int fd, const leg_options& o);
 
 // What a socket really has, read with getsockopt (for logs and tests).
 struct leg_readback {
@@ -25,6 +31,7 @@ struct leg_readback {
   int keep_idle = 0, keep_interval = 0, keep_count = 0;
   uint32_t mark = 0;
   bool mptcp = false;
+  int sndbuf = 0, rcvbuf = 0;   // as getsockopt reports them: twice what was set
 };
 void leg_readback_read(int fd, leg_readback* out);
 
@@ -37,6 +44,7 @@ struct leg_tcp_info {
   uint32_t snd_cwnd = 0, snd_mss = 0;
   uint64_t delivery_rate = 0;   // bytes per second
   uint64_t bytes_acked = 0, bytes_received = 0;
+  uint64_t busy_us = 0, rwnd_limited_us = 0, sndbuf_limited_us = 0;   // time sending, and limited by each
   char cc[16] = "";             // congestion control in use
 };
 void leg_tcp_info_read(int fd, leg_tcp_info* out);

@@ -62,12 +62,14 @@ Napi::Object event_layouts(Napi::Env env, Napi::Object layouts) {
       FIELD(wire_tcp_info, "minRttUs", min_rtt_us), FIELD(wire_tcp_info, "retransmits", retrans),
       FIELD(wire_tcp_info, "lost", lost), FIELD(wire_tcp_info, "cwnd", cwnd), FIELD(wire_tcp_info, "mss", mss),
       FIELD(wire_tcp_info, "deliveryRate", delivery_rate), FIELD(wire_tcp_info, "bytesAcked", bytes_acked),
-      FIELD(wire_tcp_info, "bytesReceived", bytes_received), FIELD(wire_tcp_info, "cc", cc)}));
+      FIELD(wire_tcp_info, "bytesReceived", bytes_received), FIELD(wire_tcp_info, "busyUs", busy_us),
+      FIELD(wire_tcp_info, "rwndLimitedUs", rwnd_limited_us), FIELD(wire_tcp_info, "sndbufLimitedUs", sndbuf_limited_us),
+      FIELD(wire_tcp_info, "cc", cc)}));
   layouts.Set("leg", layout(env, sizeof(wire_leg), {
       FIELD(wire_leg, "cc", cc), FIELD(wire_leg, "nodelay", nodelay), FIELD(wire_leg, "keepalive", keepalive),
       FIELD(wire_leg, "mptcp", mptcp), FIELD(wire_leg, "keepIdle", keep_idle),
       FIELD(wire_leg, "keepInterval", keep_interval), FIELD(wire_leg, "keepCount", keep_count),
-      FIELD(wire_leg, "mark", mark)}));
+      FIELD(wire_leg, "mark", mark), FIELD(wire_leg, "sndbuf", sndbuf), FIELD(wire_leg, "rcvbuf", rcvbuf)}));
   return layouts;
 }
 

@@ -29,7 +29,19 @@ export interface SystemProbes {
   probeMptcp(): string | null;
 }
 
-function leg(v: Values, ccKey: 'cc-client' | 'cc-server', probes: SystemProbes): LegConfig {
+/** SO_SNDBUFFORCE books twice the value and takes at most INT_MAX / 2. */
+const MAX_SOCKET_BUFFER = 1 << 29;
+
+/** A leg's buffer option, or the one for both legs; 0 when neither is set (autotuning). */
+function buffer(v: Values, both: 'sndbuf' | 'rcvbuf', side: 'client' | 'server'): number {
+  const own = `${both}-${side}`;
+  const key = v.has(own) ? own : both;
+  const text = v.str(key);
+  return text === undefined ? 0 : byteSize(text, v.what(key), 4096, MAX_SOCKET_BUFFER);
+}
+
+function leg(v: Values, side: 'client' | 'server', probes: SystemProbes): LegConfig {
+  const ccKey = `cc-${side}`;
   const key = v.has(ccKey) ? ccKey : 'cc';
   const cc = v.str(key);
   if (cc !== undefined) checkCongestionControl(cc, v.what(key), probes.probeCongestion);
@@ -39,7 +51,10 @@ function leg(v: Values, ccKey: 'cc-client' | 'cc-server', probes: SystemProbes):
   const keepalive = v.bool('keepalive');
   const timing = ['keepalive-idle', 'keepalive-interval', 'keepalive-count'].find((k) => v.given(k));
   if (timing && !keepalive) throw optionError(v.what(timing), 'needs -k/--keepalive');
-  return { cc: cc ?? '', nodelay: v.bool('tcp-nodelay'), keepalive, keepIdle, keepInterval, keepCount };
+  return {
+    cc: cc ?? '', nodelay: v.bool('tcp-nodelay'), keepalive, keepIdle, keepInterval, keepCount,
+    sndbuf: buffer(v, 'sndbuf', side), rcvbuf: buffer(v, 'rcvbuf', side),
+  };
 }
 
 function bindOutgoing(v: Values): Pick<EngineConfig, 'bindMode' | 'fixed4' | 'fixed6'> {
@@ -85,8 +100,8 @@ export function buildProxyOptions(v: Values, logLevel: string, probes: SystemPro
       ...bindOutgoing(v),
       mark: v.whole('mark', 0, 0xffffffff),
       mptcp,
-      clientLeg: leg(v, 'cc-client', probes),
-      serverLeg: leg(v, 'cc-server', probes),
+      clientLeg: leg(v, 'client', probes),
+      serverLeg: leg(v, 'server', probes),
       bufferSize: pipes.bufferSize,
       pipeKeepBytes: pipes.keepBytes,
       maxConnections: maxConnections(v, host.limits, pipes),

@@ -17,7 +17,7 @@ const LEGS: readonly Leg[] = ['client', 'server'];
 
 type Observer = ReturnType<Histogram['labels']>;
 type Increment = ReturnType<Counter['labels']>;
-interface LegHistograms { rtt: Observer; retrans: Observer; delivery: Observer }
+interface LegHistograms { rtt: Observer; retrans: Observer; delivery: Observer; sndbufLimited: Observer; rwndLimited: Observer }
 
 /** A labelled child resolved once per label value (labels() hashes its arguments every call);
  *  make is a bound function, so a hit allocates nothing. */
@@ -36,6 +36,7 @@ export class ProxyMetrics {
   readonly #rtt: Histogram;
   readonly #retrans: Histogram;
   readonly #delivery: Histogram;
+  readonly #limited: Histogram;
   readonly #resultChildren = new Map<CloseReason, Increment>();
   readonly #resetChildren = new Map<Leg, Increment>();
   readonly #legs = { client: new Map<string, LegHistograms>(), server: new Map<string, LegHistograms>() };
@@ -111,6 +112,12 @@ export class ProxyMetrics {
       name: 'tcp_intercept_leg_delivery_rate_bytes_per_second', help: 'Delivery rate of a leg (TCP_INFO), at close and sampled.', labelNames: legLabels, registers,
       buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10],
     });
+    this.#limited = new Histogram({
+      name: 'tcp_intercept_leg_limited_ratio',
+      help: "Share of a leg's sending time limited by its own send buffer (by=sndbuf: --sndbuf*) or by the peer's receive window (by=rwnd), TCP_INFO, at close and sampled.",
+      labelNames: [...legLabels, 'by'], registers,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1],
+    });
   }
 
   readonly #makeResult = (reason: CloseReason): Increment => this.#results.labels(resultLabel(reason));
@@ -121,7 +128,10 @@ export class ProxyMetrics {
   };
 
   #legHistograms(leg: Leg, cc: string): LegHistograms {
-    return { rtt: this.#rtt.labels(leg, cc), retrans: this.#retrans.labels(leg, cc), delivery: this.#delivery.labels(leg, cc) };
+    return {
+      rtt: this.#rtt.labels(leg, cc), retrans: this.#retrans.labels(leg, cc), delivery: this.#delivery.labels(leg, cc),
+      sndbufLimited: this.#limited.labels(leg, cc, 'sndbuf'), rwndLimited: this.#limited.labels(leg, cc, 'rwnd'),
+    };
   }
 
   /** Where scrape-time figures come from (the proxy's engine). */
@@ -149,6 +159,11 @@ export class ProxyMetrics {
         h.rtt.observe(batch.rttUs(i, leg) / 1e6);
         h.retrans.observe(batch.retransmits(i, leg));
         h.delivery.observe(batch.deliveryRate(i, leg));
+        const busy = batch.busyUs(i, leg);
+        if (busy > 0) {
+          h.sndbufLimited.observe(batch.sndbufLimitedUs(i, leg) / busy);
+          h.rwndLimited.observe(batch.rwndLimitedUs(i, leg) / busy);
+        }
       }
     }
   }

@@ -12,6 +12,8 @@ export interface LegConfig {
   keepIdle: number;        // seconds, 0 = kernel default
   keepInterval: number;
   keepCount: number;
+  sndbuf: number;          // bytes as SO_SNDBUF takes them, set with SO_SNDBUFFORCE; 0 = kernel autotuning
+  rcvbuf: number;          // likewise SO_RCVBUF
 }
 
 export interface EngineConfig {
@@ -34,6 +36,7 @@ export interface LegReadback {
   cc: string; nodelay: boolean; keepalive: boolean;
   keepIdle: number; keepInterval: number; keepCount: number;
   mark: number; mptcp: boolean;
+  sndbuf: number; rcvbuf: number;   // as getsockopt reports them: twice what was set
 }
 
 export interface TcpInfoSummary {
@@ -41,6 +44,8 @@ export interface TcpInfoSummary {
   retransmits: number; lost: number; cwnd: number; mss: number;
   deliveryRate: number;    // bytes per second
   bytesAcked: number; bytesReceived: number;
+  busyUs: number;          // time sending data, and of it, limited by the peer's window and by the send buffer
+  rwndLimitedUs: number; sndbufLimitedUs: number;
   cc: string;              // congestion control in use
 }
 

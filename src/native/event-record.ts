@@ -22,9 +22,9 @@ export const EVENT_RECORD_READS = {
   endpoint: { family: 1, port: 2, address: 16 },
   tcpInfo: {
     rttUs: 4, rttVarUs: 4, minRttUs: 4, retransmits: 4, lost: 4, cwnd: 4, mss: 4,
-    deliveryRate: 8, bytesAcked: 8, bytesReceived: 8, cc: 16,
+    deliveryRate: 8, bytesAcked: 8, bytesReceived: 8, busyUs: 8, rwndLimitedUs: 8, sndbufLimitedUs: 8, cc: 16,
   },
-  leg: { cc: 16, nodelay: 1, keepalive: 1, mptcp: 1, keepIdle: 4, keepInterval: 4, keepCount: 4, mark: 4 },
+  leg: { cc: 16, nodelay: 1, keepalive: 1, mptcp: 1, keepIdle: 4, keepInterval: 4, keepCount: 4, mark: 4, sndbuf: 4, rcvbuf: 4 },
 } as const;
 
 const RECORD_SIZE = layouts.event.size;
@@ -90,6 +90,19 @@ export class EventBatch {
 
   deliveryRate(i: number, leg: Leg): number {
     return this.#view.getFloat64(this.#infoAt(i, leg) + INFO.deliveryRate, true);
+  }
+
+  /** Time the leg spent sending, and of it, limited by its send buffer or the peer's window. */
+  busyUs(i: number, leg: Leg): number {
+    return this.#view.getFloat64(this.#infoAt(i, leg) + INFO.busyUs, true);
+  }
+
+  sndbufLimitedUs(i: number, leg: Leg): number {
+    return this.#view.getFloat64(this.#infoAt(i, leg) + INFO.sndbufLimitedUs, true);
+  }
+
+  rwndLimitedUs(i: number, leg: Leg): number {
+    return this.#view.getFloat64(this.#infoAt(i, leg) + INFO.rwndLimitedUs, true);
   }
 
   cc(i: number, leg: Leg): string {
@@ -165,7 +178,9 @@ export class EventBatch {
     return {
       rttUs: u32(INFO.rttUs), rttVarUs: u32(INFO.rttVarUs), minRttUs: u32(INFO.minRttUs), retransmits: u32(INFO.retransmits),
       lost: u32(INFO.lost), cwnd: u32(INFO.cwnd), mss: u32(INFO.mss), deliveryRate: f64(INFO.deliveryRate),
-      bytesAcked: f64(INFO.bytesAcked), bytesReceived: f64(INFO.bytesReceived), cc: this.#cstring(off + INFO.cc, CC_SIZE),
+      bytesAcked: f64(INFO.bytesAcked), bytesReceived: f64(INFO.bytesReceived),
+      busyUs: f64(INFO.busyUs), rwndLimitedUs: f64(INFO.rwndLimitedUs), sndbufLimitedUs: f64(INFO.sndbufLimitedUs),
+      cc: this.#cstring(off + INFO.cc, CC_SIZE),
     };
   }
 
@@ -177,6 +192,7 @@ export class EventBatch {
       nodelay: b[off + LEG.nodelay] !== 0, keepalive: b[off + LEG.keepalive] !== 0, mptcp: b[off + LEG.mptcp] !== 0,
       keepIdle: i32(LEG.keepIdle), keepInterval: i32(LEG.keepInterval), keepCount: i32(LEG.keepCount),
       mark: this.#view.getUint32(off + LEG.mark, true),
+      sndbuf: i32(LEG.sndbuf), rcvbuf: i32(LEG.rcvbuf),
     };
   }
 }

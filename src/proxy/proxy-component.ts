@@ -21,7 +21,9 @@ function settings(o: ProxyOptions): string {
   const cc = `${e.clientLeg.cc || 'default'}/${e.serverLeg.cc || 'default'}`;
   const l = e.clientLeg;
   const keepalive = l.keepalive ? `${l.keepIdle}/${l.keepInterval}/${l.keepCount}` : 'off';
-  return `bind-outgoing=${bind} cc(client/server)=${cc} nodelay=${l.nodelay} keepalive(idle/interval/count)=${keepalive} mptcp=${e.mptcp} buffer=${e.bufferSize} max-connections=${e.maxConnections || 'none'}`;
+  const size = (n: number): string => (n ? String(n) : 'auto');
+  const buffers = `sndbuf(client/server)=${size(l.sndbuf)}/${size(e.serverLeg.sndbuf)} rcvbuf(client/server)=${size(l.rcvbuf)}/${size(e.serverLeg.rcvbuf)}`;
+  return `bind-outgoing=${bind} cc(client/server)=${cc} nodelay=${l.nodelay} keepalive(idle/interval/count)=${keepalive} ${buffers} mptcp=${e.mptcp} buffer=${e.bufferSize} max-connections=${e.maxConnections || 'none'}`;
 }
 
 export class ProxyComponent implements Component<ProxyOptions> {

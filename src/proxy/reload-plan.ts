@@ -7,7 +7,8 @@ import { changedOptions, sameValue, type ReloadOutcome } from '../host/component
 /** Which option each engine setting comes from, for the log. */
 const ENGINE_OPTION: Record<keyof EngineConfig, string> = {
   bindMode: 'bind-outgoing', fixed4: 'bind-outgoing', fixed6: 'bind-outgoing', mark: 'mark', mptcp: 'mptcp',
-  clientLeg: 'cc/cc-client/tcp-nodelay/keepalive', serverLeg: 'cc/cc-server/tcp-nodelay/keepalive',
+  clientLeg: 'cc/cc-client/tcp-nodelay/keepalive/sndbuf-client/rcvbuf-client',
+  serverLeg: 'cc/cc-server/tcp-nodelay/keepalive/sndbuf-server/rcvbuf-server',
   bufferSize: 'buffer-size', pipeKeepBytes: 'buffer-size', maxConnections: 'max-connections', connectTimeoutMs: 'connect-timeout',
   idleTimeoutMs: 'idle-timeout', inspect: 'log-level',
 };
@@ -18,9 +19,15 @@ export function planProxyReload(current: ProxyOptions, wanted: ProxyOptions | nu
   for (const key of Object.keys(ENGINE_OPTION) as Array<keyof EngineConfig>) {
     if (!sameValue(current.engine[key], wanted.engine[key])) applied.add(ENGINE_OPTION[key]);
   }
+  // A listener keeps a fixed buffer once set, and its new connections inherit it: going back to
+  // autotuning on the client leg takes new listeners.
+  const client = (o: ProxyOptions) => o.engine.clientLeg;
+  const unfixed = (key: 'sndbuf' | 'rcvbuf'): number => (client(current)[key] !== 0 && client(wanted)[key] === 0 ? 1 : 0);
   const restartOnly = [
     ['bind-listen', current.listen, wanted.listen],
     ['backlog', current.backlog, wanted.backlog],
+    ['sndbuf-client', 0, unfixed('sndbuf')],
+    ['rcvbuf-client', 0, unfixed('rcvbuf')],
   ] as const;
   return {
     next: { ...current, engine: wanted.engine },

@@ -35,6 +35,9 @@ t.test('Debian package', { skip }, async (t) => {
     '/etc/tcp-intercept/tcp-intercept.yaml',
     '/etc/logrotate.d/tcp-intercept',
     '/usr/share/man/man8/tcp-intercept.8.gz',
+    '/usr/share/tcp-intercept/grafana/tcp-intercept.json',
+    '/usr/share/tcp-intercept/prometheus/tcp-intercept.rules.yml',
+    '/usr/share/tcp-intercept/prometheus/tcp-intercept.rules.test.yml',
   ];
 
   t.test('builds offline and is lintian-clean', async (t) => {
@@ -47,6 +50,9 @@ t.test('Debian package', { skip }, async (t) => {
     const contents = sh(`dpkg-deb -c ${work}/${deb}`);
     t.equal(contents.status, 0, 'dpkg-deb -c lists the package');
     t.match(contents.stdout, /\/usr\/lib\/tcp-intercept\/dist\/src\/cli\/main\.js$/m, 'the listing has the shipped code');
+    for (const f of ['grafana/tcp-intercept.json', 'prometheus/tcp-intercept.rules.yml', 'prometheus/tcp-intercept.rules.test.yml']) {
+      t.match(contents.stdout, new RegExp(`^-rw-r--r-- .* \\./usr/share/tcp-intercept/${f.replaceAll('.', '\\.')}$`, 'm'), `the listing has ${f}, mode 0644`);
+    }
     const labFiles = contents.stdout.split('\n').filter((l) => /\/(lab|netns|tcp-peer|demo)(\/|\.[jt]s|$)/.test(l));
     t.same(labFiles, [], 'the package carries no lab code (lab, netns, tcp-peer, demo)');
     const lintian = sh(`lintian ${work}/${deb}`);
@@ -60,6 +66,8 @@ t.test('Debian package', { skip }, async (t) => {
     const install = sh(`dpkg -i ${work}/${deb}`);
     t.equal(install.status, 0, `dpkg -i ${install.status ? install.stderr : ''}`);
     for (const path of PATHS) t.ok(existsSync(path), path);
+    const rules = sh('promtool test rules /usr/share/tcp-intercept/prometheus/tcp-intercept.rules.test.yml');
+    t.equal(rules.status, 0, `the installed alert rules pass their unit tests where they are: ${rules.stdout}${rules.stderr}`);
     const conffiles = execFileSync('dpkg-query', ['-W', '-f=${Conffiles}', 'tcp-intercept'], { encoding: 'utf8' });
     for (const f of ['/etc/default/tcp-intercept', '/etc/tcp-intercept/tcp-intercept.yaml', '/etc/logrotate.d/tcp-intercept']) {
       t.match(conffiles, f, `conffile ${f}`);
