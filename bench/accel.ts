@@ -7,7 +7,7 @@
 // other, in an order that rotates with the round and the path. Each variant has its own iperf3
 // server port (TIME_WAIT of the proxy's legs would otherwise meet plain forwarding).
 // Knobs: ACCEL_BENCH_SECONDS (10; runs at RTT >= 600 ms take 1.5 times as long), ACCEL_BENCH_ROUNDS
-// (3), ACCEL_BENCH_QUICK=1 (a smoke run: 1 round of 2 s, RTT 20 and 100 ms, loss 1%),
+// (3 if they fit in 40 min by the estimate printed at the start, else 2), ACCEL_BENCH_QUICK=1 (a smoke run: 1 round of 2 s, RTT 20 and 100 ms, loss 1%),
 // ACCEL_BENCH_BUFFERS (the buffer variants' flags, default SERVER_LEG_BUFFERS; 'none': no buffer variants), ACCEL_BENCH_LAB_ID
 // (32), BENCH_RESULTS (bench/results; writes accel-latest.md and .svg).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,9 @@ import { accelMarkdown, type Cell } from './accel-report.js';
 
 const QUICK = process.env.ACCEL_BENCH_QUICK === '1';
 const SECONDS = Number(process.env.ACCEL_BENCH_SECONDS ?? (QUICK ? 2 : 10));
-const ROUNDS = Number(process.env.ACCEL_BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+/** Unset: 3 rounds if they fit in BUDGET_MIN minutes by the estimate, else 2. */
+const ROUNDS_SET = process.env.ACCEL_BENCH_ROUNDS ?? (QUICK ? '1' : undefined);
+const BUDGET_MIN = 40;
 /** 'none': no buffer variants (a proxy without the buffer options) */
 const BUFFERS = process.env.ACCEL_BENCH_BUFFERS === 'none' ? [] : process.env.ACCEL_BENCH_BUFFERS?.split(/\s+/).filter(Boolean) ?? SERVER_LEG_BUFFERS;
 const LAB_ID = Number(process.env.ACCEL_BENCH_LAB_ID ?? 32);
@@ -44,11 +46,11 @@ const VARIANTS: Variant[] = [
 
 const secondsAt = (rttMs: number): number => (rttMs >= LONG_RTT_MS ? Math.round(SECONDS * 1.5) : SECONDS);
 
-/** Rough duration: each run's seconds, the proxy's start and stop, iperf3's handshakes at the RTT. */
-function estimateSeconds(): number {
-  const perRound = RTTS.reduce((sum, rtt) => sum + LOSSES.length * (2 + VARIANTS.length * (secondsAt(rtt) + 2 + (8 * rtt) / 1000)), 0);
-  return perRound * ROUNDS;
-}
+/** Rough duration of one round: each run's seconds, the proxy's start and stop, iperf3's handshakes at the RTT. */
+const roundSeconds = RTTS.reduce((sum, rtt) => sum + LOSSES.length * (2 + VARIANTS.length * (secondsAt(rtt) + 2 + (8 * rtt) / 1000)), 0);
+const ROUNDS = ROUNDS_SET !== undefined ? Number(ROUNDS_SET) : 3 * roundSeconds <= BUDGET_MIN * 60 ? 3 : 2;
+const roundsWhy = ROUNDS_SET !== undefined ? 'as set' :
+  `${ROUNDS === 3 ? '3 fit' : '3 would not fit'} in ${BUDGET_MIN} min by the estimate of ${(roundSeconds / 60).toFixed(0)} min per round`;
 
 async function hostBuffers(lab: Lab): Promise<string> {
   const keys = ['net.ipv4.tcp_wmem', 'net.ipv4.tcp_rmem', 'net.core.wmem_max', 'net.core.rmem_max'];
@@ -83,10 +85,10 @@ async function rounds(lab: Lab, cells: Cell[], clientCcs: Set<string>): Promise<
 }
 
 async function main(): Promise<void> {
-  const estimate = estimateSeconds();
   console.log(`accel benchmark: ${ROUNDS} round(s) of ${SECONDS} s per run (${secondsAt(LONG_RTT_MS)} s at RTT ${LONG_RTT_MS} ms), ` +
     `RTT ${RTTS.join('/')} ms, loss ${LOSSES.join('/')}%, ${VARIANTS.length} variants: ${VARIANTS.map((v) => v.name).join(', ')}`);
-  console.log(`estimated duration: ${(estimate / 60).toFixed(0)} min`);
+  console.log(`estimated duration: ${((ROUNDS * roundSeconds) / 60).toFixed(0)} min`);
+  console.log(`${ROUNDS} round(s): ${roundsWhy}`);
   const cells: Cell[] = LOSSES.flatMap((lossPercent) => RTTS.map((rttMs) => ({
     rttMs, lossPercent, failures: 0, mbit: new Map(VARIANTS.map((v) => [v.name, []])),
   })));
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     '# Split-connection acceleration: goodput over a long lossy path',
     '',
     `${new Date().toISOString()}, ${availableParallelism()} CPUs (shared with other work: the figures are noisy, read the medians), ` +
-      `Linux ${release()}, Node.js ${process.version}; ${ROUNDS} round(s), ${SECONDS} s per run (${secondsAt(LONG_RTT_MS)} s at RTT ${LONG_RTT_MS} ms), ` +
+      `Linux ${release()}, Node.js ${process.version}; ${ROUNDS} round(s) (${roundsWhy}), ${SECONDS} s per run (${secondsAt(LONG_RTT_MS)} s at RTT ${LONG_RTT_MS} ms), ` +
       `variants interleaved in a rotating order; ${minutes.toFixed(0)} min in all.`,
     'Namespaces: client (`iperf3 -c -C cubic`, one stream, IPv4, upload) - router (tcp-intercept behind the TPROXY rules, or plain' +
       ' forwarding with the rules removed) - link router (`tcp-intercept emulate` each way: `--delay RTT/2' + ` --rate ${RATE_MBIT}\`, and` +
