@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pair in ip:iproute2 ss:iproute2 nft:nftables iptables:iptables iperf3:iperf3 tcpdump:tcpdump \
+for pair in ip:iproute2 ss:iproute2 sysctl:procps nft:nftables iptables:iptables iperf3:iperf3 tcpdump:tcpdump \
             curl:curl ping:iputils-ping python3:python3 make:make g++:g++ promtool:prometheus \
             dpkg-buildpackage:dpkg-dev dh:debhelper help2man:help2man lintian:lintian fakeroot:fakeroot \
-            systemd-analyze:systemd setpriv:util-linux hping3:hping3; do
+            systemd-analyze:systemd setpriv:util-linux hping3:hping3 traceroute:traceroute; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 # Headers the addon's NFQUEUE binding builds against.

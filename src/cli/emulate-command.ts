@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { loadValues } from '../config/load-options.js';
 import { buildHostOptions } from '../config/host-options.js';
 import { INJECTION_MARK } from '../config/marks.js';
-import { EMULATE_OPTIONS, HOST_OPTIONS, QUEUE_OPTIONS, withDefaults } from '../config/option-table.js';
+import { EMULATE_OPTIONS, QUEUE_OPTIONS, standaloneHostOptions } from '../config/option-table.js';
 import { buildEmulateOptions } from '../emulate/emulate-options.js';
 import { EmulatorStage } from '../emulate/emulator.js';
 import { seededRandom } from '../emulate/seeded-random.js';
@@ -23,7 +23,7 @@ import { packageVersion } from './version.js';
 const OPTIONS = [
   ...QUEUE_OPTIONS,
   ...EMULATE_OPTIONS,
-  ...withDefaults(HOST_OPTIONS, { metrics: 'off', 'log-level': 'warn' }).filter((o) => o.key !== 'workers' && o.key !== 'foreground'),
+  ...standaloneHostOptions({ metrics: 'off', 'log-level': 'warn' }),
 ];
 
 function parse(argv: string[]) {

@@ -121,7 +121,8 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
       return parts.every((p) => p.installed) ? 0 : 1;
     }
     if (tproxy) {
-      await CHANGES[action].run(exec, options);
+      const warnings = await CHANGES[action].run(exec, options);
+      for (const w of Array.isArray(warnings) ? warnings : []) process.stderr.write(`tcp-intercept: rules ${action}: warning: ${w}\n`);
       done.push(action === 'install' ? `${backend}, port ${options.port}` : backend);
     }
     if (action === 'install' && snoop) {

@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { buildHostOptions } from '../config/host-options.js';
 import { loadValues } from '../config/load-options.js';
 import { INJECTION_MARK } from '../config/marks.js';
-import { HOST_OPTIONS, SNOOP_OPTIONS, SNOOP_QUEUE, SNOOP_QUEUE_OPTIONS, withDefaults } from '../config/option-table.js';
+import { SNOOP_OPTIONS, SNOOP_QUEUE, SNOOP_QUEUE_OPTIONS, standaloneHostOptions } from '../config/option-table.js';
 import { buildQueueOptions } from '../config/queue-options.js';
 import { buildSnoopSettings } from '../config/snoop-options.js';
 import type { Values } from '../config/values.js';
@@ -27,7 +27,7 @@ import { packageVersion } from './version.js';
 const OPTIONS = [
   ...SNOOP_OPTIONS,
   ...SNOOP_QUEUE_OPTIONS,
-  ...withDefaults(HOST_OPTIONS, { metrics: 'off', 'log-level': 'warn' }).filter((o) => o.key !== 'workers' && o.key !== 'foreground'),
+  ...standaloneHostOptions({ metrics: 'off', 'log-level': 'warn' }),
 ];
 
 function parse(argv: string[]) {

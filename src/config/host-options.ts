@@ -1,6 +1,8 @@
-// What the host gives every component: logging, the metrics endpoint, pid file, drain, workers.
+// What the host gives every component: logging, the metrics endpoint, the control socket, pid file,
+// drain, workers.
 import { availableParallelism } from 'node:os';
 import { parseEndpoint, type Endpoint } from './address.js';
+import { controlSocketPath, runtimeControlSocket } from './control-socket.js';
 import { LOG_FORMATS, LOG_LEVELS } from './option-table.js';
 import type { Values } from './values.js';
 
@@ -19,6 +21,8 @@ export interface HostOptions {
   drainTimeoutMs: number;
   workers: number;
   metrics: Endpoint | null;
+  /** the control socket's path; null: none */
+  control: string | null;
   pidFile: string | null;
   log: LogOptions;
 }
@@ -30,6 +34,7 @@ export function buildHostOptions(v: Values): HostOptions {
     drainTimeoutMs: v.whole('drain-timeout', 0, 86400) * 1000,
     workers: workers === undefined ? 1 : workers === 'auto' ? availableParallelism() : v.whole('workers', 1, 256),
     metrics: metrics === 'off' ? null : parseEndpoint(metrics, v.what('metrics')),
+    control: controlSocketPath(v.str('control-socket') ?? 'off', v.what('control-socket'), runtimeControlSocket(process.env)),
     pidFile: v.str('pid-file') ?? null,
     log: {
       file: v.str('log') ?? null,

@@ -5,6 +5,7 @@ import { buildHostOptions, type HostOptions } from './host-options.js';
 import { buildProxyOptions, type ProxyOptions, type SystemProbes } from './proxy-options.js';
 import { buildQueueOptions, type QueueOptions } from './queue-options.js';
 import { buildSnoopSettings } from './snoop-options.js';
+import { buildTraceService, type TraceService } from './trace-options.js';
 import type { SnoopSettings } from '../snoop/snoop-settings.js';
 import { readSystemLimits, type SystemLimits } from './system-limits.js';
 import { Values } from './values.js';
@@ -38,8 +39,11 @@ export interface ServiceOptions {
   host: HostOptions;
   /** null: no listen address, no proxy */
   proxy: ProxyOptions | null;
-  /** null: no --snoop-interface, no packet pipeline */
+  /** null: no --snoop-interface */
   snoop: SnoopService | null;
+  trace: TraceService;
+  /** the packet pipeline's queue: null when neither snoop nor --trace runs (no pipeline) */
+  queue: QueueOptions | null;
 }
 
 /** Snoop as the service runs it: a pipeline of one stage on its own queue. */
@@ -49,9 +53,14 @@ export interface SnoopService extends QueueOptions {
 
 function snoopService(values: Values): SnoopService | null {
   const settings = buildSnoopSettings(values);
-  if (settings) return { settings, ...buildQueueOptions(values) };
+  return settings ? { settings, ...buildQueueOptions(values) } : null;
+}
+
+function pipelineQueue(values: Values, snoop: SnoopService | null, trace: TraceService): QueueOptions | null {
+  if (snoop) return { queue: snoop.queue, maxLen: snoop.maxLen };
+  if (trace.continuous) return buildQueueOptions(values);
   const stray = ['queue', 'queue-maxlen'].find((k) => values.given(k));
-  if (stray) throw optionError(values.what(stray), 'needs --snoop-interface (no packet component runs without it)');
+  if (stray) throw optionError(values.what(stray), 'needs --snoop-interface or --trace (no packet component runs without them)');
   return null;
 }
 
@@ -66,6 +75,8 @@ export function loadServiceOptions(
   const host = buildHostOptions(values);
   const proxy = buildProxyOptions(values, host.log.level, probes, { workers: host.workers, limits });
   const snoop = snoopService(values);
-  if (proxy === null && snoop === null) throw optionError(values.what('bind-listen'), 'no listen address and no --snoop-interface: nothing to run');
-  return { options: { host, proxy, snoop }, file };
+  const trace = buildTraceService(values);
+  const queue = pipelineQueue(values, snoop, trace);
+  if (proxy === null && queue === null) throw optionError(values.what('bind-listen'), 'no listen address, no --snoop-interface and no --trace: nothing to run');
+  return { options: { host, proxy, snoop, trace, queue }, file };
 }

@@ -14,10 +14,14 @@ export interface OptionDef extends OptionSpec {
 
 export const DEFAULT_CONFIG_FILE = '/etc/tcp-intercept/tcp-intercept.yaml';
 
+/** Where the packaged unit's service listens for `tcp-intercept status` and `trace`. */
+export const DEFAULT_CONTROL_SOCKET = '/run/tcp-intercept/control.sock';
+
 /** What the host gives every component: metrics, logs, pid file, drain, workers. */
 export const HOST_OPTIONS: readonly OptionDef[] = [
   { key: 'drain-timeout', kind: 'string', default: '30', describe: 'seconds open connections may finish after SIGTERM' },
   { key: 'metrics', kind: 'string', default: '127.0.0.1:5099', describe: "Prometheus endpoint ADDR:PORT (/metrics, /healthz), or 'off'" },
+  { key: 'control-socket', kind: 'string', default: 'auto', describe: "Unix socket, mode 0660, where `tcp-intercept status` and `trace` reach the running service (the first worker), or 'off'; 'auto': control.sock in systemd's RuntimeDirectory (the unit's /run/tcp-intercept), else off" },
   { key: 'workers', kind: 'string', default: '1', describe: "worker processes sharing the listeners (SO_REUSEPORT), or 'auto' for one per CPU; packet components run in the first" },
   { key: 'foreground', alias: 'f', kind: 'boolean', default: true, describe: 'accepted for compatibility: always runs in the foreground' },
   { key: 'pid-file', alias: 'p', kind: 'string', describe: 'write the process id to FILE' },
@@ -75,6 +79,15 @@ export const SNOOP_OPTIONS: readonly OptionDef[] = [
   { key: 'snoop-max-retransmits', kind: 'string', default: String(SNOOP_DEFAULTS.maxRetransmits), describe: "local retransmissions of one segment at most (0-20); then the sender's own recovery takes over" },
 ];
 
+/** Trace in the service: on request (tcp-intercept trace DEST) whenever a pipeline runs; continuous with --trace. */
+export const TRACE_OPTIONS: readonly OptionDef[] = [
+  { key: 'trace', kind: 'boolean', default: false, describe: 'trace the paths to the servers the proxy connects to, and to --trace-destination, along live flows: one at a time, each again every --trace-interval' },
+  { key: 'trace-destination', kind: 'list', describe: 'an address to trace with --trace besides the proxy\'s servers, e.g. for forwarded flows (repeatable)' },
+  { key: 'trace-interval', kind: 'string', default: '300', describe: 'seconds between two traces of one destination (route changes are logged)' },
+  { key: 'trace-log', kind: 'string', describe: 'append every trace as JSON lines to FILE (default: one summary line per trace in the log)' },
+  { key: 'trace-probes-per-second', kind: 'string', default: '100', describe: 'probes per second over all traces at most' },
+];
+
 export const EMULATE_OPTIONS: readonly OptionDef[] = [
   { key: 'delay', kind: 'string', default: '0', describe: 'one-way delay, milliseconds' },
   { key: 'jitter', kind: 'string', default: '0', describe: 'delay varies uniformly by up to ± this, milliseconds' },
@@ -86,10 +99,21 @@ export const EMULATE_OPTIONS: readonly OptionDef[] = [
 ];
 
 /** The service (`tcp-intercept [options]`, what the .deb runs). */
-export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...SNOOP_OPTIONS, ...SNOOP_QUEUE_OPTIONS, ...HOST_OPTIONS];
+export const SERVICE_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...SNOOP_OPTIONS, ...TRACE_OPTIONS, ...SNOOP_QUEUE_OPTIONS, ...HOST_OPTIONS];
 
 /** Every option of every command: keys another command knows are not mistakes in a shared file. */
-export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...SNOOP_OPTIONS, ...HOST_OPTIONS];
+export const ALL_OPTIONS: readonly OptionDef[] = [...PROXY_OPTIONS, ...QUEUE_OPTIONS, ...EMULATE_OPTIONS, ...SNOOP_OPTIONS, ...TRACE_OPTIONS, ...HOST_OPTIONS];
+
+/** The host options of a standalone subcommand: one process, no control socket. */
+export function standaloneHostOptions(defaults: Record<string, string | boolean>): OptionDef[] {
+  const serviceOnly = ['workers', 'foreground', 'control-socket'];
+  return withDefaults(HOST_OPTIONS, defaults).filter((o) => !serviceOnly.includes(o.key));
+}
+
+/** What a client of the running service takes: where its control socket is. */
+export const CONTROL_CLIENT_OPTIONS: readonly OptionDef[] = [
+  { key: 'control-socket', kind: 'string', default: DEFAULT_CONTROL_SOCKET, describe: "the running service's control socket (as its --control-socket; 'auto': the packaged unit's)" },
+];
 
 /** A group with some defaults replaced (a subcommand's own, e.g. no metrics endpoint). */
 export function withDefaults(defs: readonly OptionDef[], defaults: Record<string, string | boolean>): OptionDef[] {

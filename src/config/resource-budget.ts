@@ -21,7 +21,7 @@ export interface PipeBudget {
 }
 
 /** The size the kernel gives a pipe asked for <bytes>: a power of two pages. */
-function pipeSize(bytes: number): number {
+export function pipeSize(bytes: number): number {
   let size = 4096;
   while (size < bytes) size *= 2;
   return size;

@@ -1,5 +1,5 @@
-// SIGHUP, the host's own part: the log level and drain timeout apply live; where logs and
-// metrics go, the pid file and the number of workers need a restart.
+// SIGHUP, the host's own part: the log level and drain timeout apply live; where logs,
+// metrics and the control socket go, the pid file and the number of workers need a restart.
 import type { HostOptions } from '../config/host-options.js';
 import { changedOptions, type ReloadOutcome } from './component.js';
 
@@ -10,6 +10,7 @@ export function planHostReload(current: HostOptions, wanted: HostOptions): Reloa
   const restartOnly = [
     ['workers', current.workers, wanted.workers],
     ['metrics', current.metrics, wanted.metrics],
+    ['control-socket', current.control, wanted.control],
     ['pid-file', current.pidFile, wanted.pidFile],
     ['log', current.log.file, wanted.log.file],
     ['log-format', current.log.format, wanted.log.format],

@@ -28,8 +28,9 @@ export interface HostRun {
   components: Component[];
   version: string;
   reload: () => Reloaded;
-  /** Called once every component serves (a subcommand's banner on stdout). */
-  onReady?: () => void;
+  /** Called once every component serves (a subcommand's banner on stdout), with a function that
+   *  stops the host as SIGTERM would (a subcommand whose work is done). */
+  onReady?: (stop: (why: string) => void) => void;
   /** A standalone subcommand prints each component's report on stdout when it stops. */
   printReports?: boolean;
 }
@@ -73,8 +74,8 @@ export async function runHost(run: HostRun): Promise<void> {
 
   // Installed before anything starts, so that an early signal is neither fatal nor lost.
   let ready = false, stopping = false, hupWaiting = false;
-  let stopRequested: NodeJS.Signals | null = null;
-  let onStop: (signal: NodeJS.Signals) => void = (signal) => (stopRequested = signal);
+  let stopRequested: string | null = null;
+  let onStop: (why: string) => void = (why) => (stopRequested = why);
   let onHup: () => void = () => (hupWaiting = true);
   const stopHandler = (signal: NodeJS.Signals): void => onStop(signal);
   const hupHandler = (): void => onHup();
@@ -108,7 +109,7 @@ export async function runHost(run: HostRun): Promise<void> {
   const status = (): string => components.map((c) => c.status()).join('; ');
   if (inWorker) process.send?.({ type: 'tcp-intercept:ready' });
   else notify('READY=1', `STATUS=${status()}`, `MAINPID=${process.pid}`);
-  run.onReady?.();
+  run.onReady?.((why) => onStop(why));
   ready = true;
   const statusTimer = inWorker ? null : setInterval(() => notify(`STATUS=${status()}`), STATUS_EVERY_MS).unref();
 
@@ -133,7 +134,7 @@ export async function runHost(run: HostRun): Promise<void> {
   if (hupWaiting) onHup();
 
   await new Promise<void>((resolve) => {
-    onStop = (signal: NodeJS.Signals): void => {
+    onStop = (signal: string): void => {
       if (stopping) {
         logger.warn(`${signal} again: stopping now`);
         for (const c of components) c.close();

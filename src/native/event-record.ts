@@ -113,6 +113,11 @@ export class EventBatch {
     return REASONS[this.#buf[i * RECORD_SIZE + R.reason]];
   }
 
+  /** The server address of an open record (what the proxy connected to). */
+  target(i: number): string {
+    return this.#host(i * RECORD_SIZE + R.target);
+  }
+
   open(i: number): OpenEvent {
     const r = i * RECORD_SIZE;
     const inspected = (this.#buf[r + R.flags] & FLAG.INSPECTED) !== 0;

@@ -45,7 +45,8 @@ export class Pipeline {
     };
     const onHandlerError = queue.onHandlerError ?? ((err: unknown) => this.#logger.error(`packet pipeline: ${String(err)}`));
     const gso = queue.gso ?? (stages.length > 0 && stages.every((s) => s.acceptsGso === true));
-    this.queue = new PacketQueue({ ...queue, gso, onHandlerError }, (batch) => this.#onBatch(batch));
+    const failOpen = queue.failOpen ?? (stages.length > 0 && stages.every((s) => s.missesSafely === true));
+    this.queue = new PacketQueue({ ...queue, gso, failOpen, onHandlerError }, (batch) => this.#onBatch(batch));
     const ctx: StageContext = {
       logger: services.logger,
       registry: services.registry,

@@ -34,6 +34,9 @@ export interface PacketStage<O = unknown> {
   readonly holdsLocal?: boolean;
   /** Takes GSO packets (up to 64 KiB, checksum maybe not ready): the queue asks for them when every stage does. */
   readonly acceptsGso?: boolean;
+  /** Does without the packets the queue cannot take when it falls behind: the queue then lets them
+   *  pass unseen (fail-open) instead of dropping them, when every stage does. */
+  readonly missesSafely?: boolean;
   /** Before the first packet. */
   attach?(ctx: StageContext): void;
   /** A packet no earlier stage decided: decide it, or return and leave it to the next. */

@@ -5,6 +5,7 @@ import type { ProxyOptions } from '../config/proxy-options.js';
 import type { Component, HostContext, ReloadOutcome } from '../host/component.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Addon } from '../native/addon.js';
+import type { EventBatch } from '../native/event-record.js';
 import { watchUndersizedPipes } from './pipe-warning.js';
 import { Proxy } from './proxy.js';
 import { planProxyReload } from './reload-plan.js';
@@ -14,6 +15,8 @@ const SAMPLE_EVERY_MS = 10_000;
 /** ...a hundredth of them every 100 ms: one TCP_INFO read per leg of 9,000 connections at once
  *  stalled the relay for 80-170 ms (plus the histograms' share). */
 const SAMPLE_SLICES = 100;
+/** One connection in this many tells trace where the proxy connects: enough to find the busy servers. */
+const TARGET_SAMPLE = 16;
 
 function settings(o: ProxyOptions): string {
   const e = o.engine;
@@ -34,6 +37,8 @@ export class ProxyComponent implements Component<ProxyOptions> {
   #where = '';
   #sampler: NodeJS.Timeout | null = null;
   #pipeWatch: NodeJS.Timeout | null = null;
+  #targetWatch: ((address: string) => void) | null = null;
+  #opened = 0;
 
   constructor(options: ProxyOptions, native: Addon) {
     this.#options = options;
@@ -44,7 +49,10 @@ export class ProxyComponent implements Component<ProxyOptions> {
     const proxy = new Proxy(this.#options, ctx.logger, this.#native);
     this.#proxy = proxy;
     const metrics = new ProxyMetrics(ctx.registry);
-    proxy.onBatch = (batch) => metrics.observe(batch);
+    proxy.onBatch = (batch) => {
+      metrics.observe(batch);
+      if (this.#targetWatch) this.#sampleTargets(batch, this.#targetWatch);
+    };
     metrics.readStatsFrom(() => proxy.stats());
     this.#where = proxy.listen().map((b) => formatEndpoint(b.host, b.port)).join(', ');
     let slice = 0;
@@ -54,6 +62,17 @@ export class ProxyComponent implements Component<ProxyOptions> {
     }, SAMPLE_EVERY_MS / SAMPLE_SLICES).unref();
     this.#pipeWatch = watchUndersizedPipes(() => proxy.stats(), ctx.logger);
     for (const note of this.#options.notes) ctx.logger.warn(note);
+  }
+
+  /** Hands <watch> the server of one connection in TARGET_SAMPLE the proxy opens (trace's destinations). */
+  watchTargets(watch: (address: string) => void): void {
+    this.#targetWatch = watch;
+  }
+
+  #sampleTargets(batch: EventBatch, watch: (address: string) => void): void {
+    for (let i = 0; i < batch.count; i++) {
+      if (batch.isOpen(i) && this.#opened++ % TARGET_SAMPLE === 0) watch(batch.target(i));
+    }
   }
 
   describe(): string {

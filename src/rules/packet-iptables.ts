@@ -3,54 +3,72 @@
 // FORWARD, INPUT and OUTPUT. Mangle, not filter: a packet the queue accepts skips the rest of the
 // chain that queued it, and in filter that would be the administrator's own filter rules.
 import type { Exec } from './exec.js';
-import type { PacketRuleOptions, PacketStatusOptions } from './packet-rule-options.js';
+import { familyAddresses, SMALL_PACKET, type Family, type PacketRuleOptions, type PacketStatusOptions, type RuleSet } from './packet-rule-options.js';
 import { iptablesMarkMatch, iptablesQueueTarget } from './queue-target.js';
 
 const TABLE = 'mangle';
-const TOOLS = [['iptables', 'icmp'], ['ip6tables', 'ipv6-icmp']] as const;
-/** Our chain for each built-in chain it hangs from. */
-const CHAINS = { FORWARD: 'tcp-intercept-queue-fwd', INPUT: 'tcp-intercept-queue-in', OUTPUT: 'tcp-intercept-queue-out' } as const;
-type Hook = keyof typeof CHAINS;
-const HOOKS = Object.keys(CHAINS) as Hook[];
+const TOOLS = [['iptables', 'icmp', 'v4'], ['ip6tables', 'ipv6-icmp', 'v6']] as const;
+type Hook = 'FORWARD' | 'INPUT' | 'OUTPUT';
+const HOOKS: readonly Hook[] = ['FORWARD', 'INPUT', 'OUTPUT'];
+const SUFFIX: Record<Hook, string> = { FORWARD: 'fwd', INPUT: 'in', OUTPUT: 'out' };
+/** Our chain of a rule set for each built-in chain it hangs from. */
+const chainOf = (set: RuleSet = 'queue', hook: Hook): string => `tcp-intercept-${set}-${SUFFIX[hook]}`;
 
-const hooksOf = (local: boolean | undefined): Hook[] => (local ? HOOKS : ['FORWARD']);
+const hooksOf = (local: boolean | undefined): readonly Hook[] => (local ? HOOKS : ['FORWARD']);
+
+/** The matches of the TCP to queue, one rule each: all of it, or to and from each address
+ *  (with <sampleLarge>: the small packets, and one in so many larger ones). */
+function tcpMatches(o: PacketRuleOptions, family: Family): string[][] {
+  const addresses = familyAddresses(o, family);
+  if (addresses === undefined) return [['-p', 'tcp']];
+  const sizes = o.sampleLarge
+    ? [['-m', 'length', '--length', `0:${SMALL_PACKET}`], ['-m', 'length', '--length', `${SMALL_PACKET + 1}:65535`, '-m', 'statistic', '--mode', 'nth', '--every', String(o.sampleLarge), '--packet', '0']]
+    : [[]];
+  return addresses.flatMap((a) => ['-s', '-d'].flatMap((dir) => sizes.map((size) => [dir, a, '-p', 'tcp', ...size])));
+}
+
+/** Interface matches of the forwarded packets to queue: through each interface, or any. */
+function forwardedOn(o: PacketRuleOptions): string[][] {
+  if (o.forwardInterfaces.length === 0) return o.addresses ? [[]] : [];
+  return ['-i', '-o'].flatMap((dir) => o.forwardInterfaces.map((ifname) => [dir, ifname]));
+}
 
 /** The rules of our chains for one family, each as iptables arguments after `-A CHAIN`. */
-function chainRules(o: PacketRuleOptions, icmp: string): Record<Hook, string[][]> {
+function chainRules(o: PacketRuleOptions, icmp: string, family: Family): Record<Hook, string[][]> {
   const queue = iptablesQueueTarget(o.queue);
+  const tcp = tcpMatches(o, family);
   const relatedIcmp = ['-p', icmp, '-m', 'conntrack', '--ctstate', 'RELATED', '--ctproto', 'tcp'];
   const skipInjected = [...iptablesMarkMatch(o.injectionMark), '-j', 'RETURN'];
   const forward = [skipInjected];
-  for (const dir of ['-i', '-o']) {
-    for (const ifname of o.forwardInterfaces) {
-      forward.push([dir, ifname, '-p', 'tcp', ...queue]);
-      if (o.icmpRelated) forward.push([dir, ifname, ...relatedIcmp, ...queue]);
-    }
+  for (const on of forwardedOn(o)) {
+    forward.push(...tcp.map((m) => [...on, ...m, ...queue]));
+    if (o.icmpRelated) forward.push([...on, ...relatedIcmp, ...queue]);
   }
-  const input = [skipInjected, ['!', '-i', 'lo', '-p', 'tcp', ...queue]];
+  const input = [skipInjected, ...tcp.map((m) => ['!', '-i', 'lo', ...m, ...queue])];
   if (o.icmpRelated) input.push(['!', '-i', 'lo', ...relatedIcmp, ...queue]);
-  return { FORWARD: forward, INPUT: input, OUTPUT: [skipInjected, ['!', '-o', 'lo', '-p', 'tcp', ...queue]] };
+  return { FORWARD: forward, INPUT: input, OUTPUT: [skipInjected, ...tcp.map((m) => ['!', '-o', 'lo', ...m, ...queue])] };
 }
 
-async function removeChain(exec: Exec, tool: string, hook: Hook): Promise<void> {
-  while (await exec.undo(tool, ['-t', TABLE, '-D', hook, '-j', CHAINS[hook]])) { /* every jump we added */ }
-  await exec.undo(tool, ['-t', TABLE, '-F', CHAINS[hook]]);
-  await exec.undo(tool, ['-t', TABLE, '-X', CHAINS[hook]]);
+async function removeChain(exec: Exec, tool: string, chain: string, hook: Hook): Promise<void> {
+  while (await exec.undo(tool, ['-t', TABLE, '-D', hook, '-j', chain])) { /* every jump we added */ }
+  await exec.undo(tool, ['-t', TABLE, '-F', chain]);
+  await exec.undo(tool, ['-t', TABLE, '-X', chain]);
 }
 
-/** Takes out every chain and jump of ours, whichever were made. */
-export async function removeIptablesQueue(exec: Exec): Promise<void> {
-  for (const [tool] of TOOLS) for (const hook of HOOKS) await removeChain(exec, tool, hook);
+/** Takes out every chain and jump of a rule set, whichever were made. */
+export async function removeIptablesQueue(exec: Exec, set: RuleSet = 'queue'): Promise<void> {
+  for (const [tool] of TOOLS) for (const hook of HOOKS) await removeChain(exec, tool, chainOf(set, hook), hook);
 }
 
 export async function installIptablesQueue(exec: Exec, o: PacketRuleOptions): Promise<void> {
-  await removeIptablesQueue(exec);
-  for (const [tool, icmp] of TOOLS) {
-    const rules = chainRules(o, icmp);
+  await removeIptablesQueue(exec, o.set);
+  for (const [tool, icmp, family] of TOOLS) {
+    const rules = chainRules(o, icmp, family);
     for (const hook of hooksOf(o.local)) {
-      await exec.change(tool, ['-t', TABLE, '-N', CHAINS[hook]]);
-      for (const rule of rules[hook]) await exec.change(tool, ['-t', TABLE, '-A', CHAINS[hook], ...rule]);
-      await exec.change(tool, ['-t', TABLE, '-A', hook, '-j', CHAINS[hook]]);
+      const chain = chainOf(o.set, hook);
+      await exec.change(tool, ['-t', TABLE, '-N', chain]);
+      for (const rule of rules[hook]) await exec.change(tool, ['-t', TABLE, '-A', chain, ...rule]);
+      await exec.change(tool, ['-t', TABLE, '-A', hook, '-j', chain]);
     }
   }
 }
@@ -59,7 +77,7 @@ export async function iptablesQueueStatus(exec: Exec, o: PacketStatusOptions): P
   const lines: string[] = [];
   for (const [tool] of TOOLS) {
     for (const hook of hooksOf(o.local)) {
-      const chain = CHAINS[hook];
+      const chain = chainOf(o.set, hook);
       const r = await exec.query(tool, ['-t', TABLE, '-S', chain]);
       const rules = r.code === 0 ? r.stdout.split('\n').filter((l) => l.startsWith('-A ')) : [];
       const jump = (await exec.query(tool, ['-t', TABLE, '-C', hook, '-j', chain])).code === 0;

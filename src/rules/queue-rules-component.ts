@@ -5,7 +5,7 @@
 import { StartupError } from '../errors.js';
 import type { Component, ReloadOutcome } from '../host/component.js';
 import type { Exec } from './exec.js';
-import type { PacketRuleOptions } from './packet-rule-options.js';
+import { describeQueued, type PacketRuleOptions } from './packet-rule-options.js';
 import { installPacketRules, removePacketRules } from './packet-rules.js';
 
 export class QueueRulesComponent implements Component<PacketRuleOptions> {
@@ -32,7 +32,7 @@ export class QueueRulesComponent implements Component<PacketRuleOptions> {
   }
 
   describe(): string {
-    return `queue rules (${this.#backend}): forwarded TCP through ${this.#options.forwardInterfaces.join(', ')}`;
+    return `queue rules (${this.#backend}): ${describeQueued(this.#options)}`;
   }
 
   status(): string {
@@ -55,7 +55,7 @@ export class QueueRulesComponent implements Component<PacketRuleOptions> {
   /** Removes what start installed (or began to), once; nothing when start never ran. */
   remove(): Promise<void> {
     this.#removal ??= this.#touched
-      ? removePacketRules(this.#exec).catch((err: unknown) => {
+      ? removePacketRules(this.#exec, [this.#options.set ?? 'queue']).catch((err: unknown) => {
         throw new StartupError(`queue rules: cannot remove them: ${(err as Error).message}`, 'TI_ERR_RULES');
       })
       : Promise.resolve();

@@ -2,6 +2,7 @@
 import type { Exec } from './exec.js';
 import { drainIptables, installIptables, iptablesStatus, removeIptables } from './iptables.js';
 import { drainNft, installNft, nftStatus, removeNft } from './nft.js';
+import { disableEarlyDemux } from './early-demux.js';
 import { installRouting, removeRouting, routingStatus } from './routing.js';
 import type { RuleOptions } from './rule-options.js';
 
@@ -13,11 +14,14 @@ export async function defaultBackend(exec: Exec): Promise<RuleOptions['backend']
 /**
  * Routing first: a SYN the rules divert before the marked packets' route exists would be
  * forwarded with the listener assigned to it, and the kernel drops those (a 1 s stall).
+ * Resolves to warnings about what could not be done but does not stop the proxy working.
  */
-export async function installRules(exec: Exec, o: RuleOptions): Promise<void> {
+export async function installRules(exec: Exec, o: RuleOptions): Promise<string[]> {
+  const warnings = await disableEarlyDemux(exec);
   await installRouting(exec, o);
   if (o.backend === 'nft') await installNft(exec, o);
   else await installIptables(exec, o);
+  return warnings;
 }
 
 /**

@@ -36,6 +36,8 @@ export class SnoopStage implements PacketStage<SnoopSettings> {
   readonly name = 'snoop';
   /** GSO packets are cached whole and cut into wire-size segments only to be sent again. */
   readonly acceptsGso = true;
+  /** A segment it does not see is only not cached: the end hosts recover it, as without snoop. */
+  readonly missesSafely = true;
   #settings: SnoopSettings;
   readonly #lossy: InterfaceSet;
   readonly #deps: SnoopStageDeps;

@@ -61,6 +61,12 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['snoop', '--snoop-interface', 'wlan0', '--workers', '2'], /Unknown argument: workers/],
   [['snoop', '--snoop-interface', 'wlan0', 'extra-word'], /Unknown argument: extra-word/],
   [['snoop', '--metrics', 'nowhere', '--snoop-interface', 'wlan0'], /--metrics: /],
+  [['doctor', '--path', 'nonsense'], /--path: 'nonsense' is not RTT,RATE \(milliseconds, Mbit\/s\).*\(see 'tcp-intercept doctor --help'\)/],
+  [['doctor', '--path', '300,fast'], /--path \(RATE\): 'fast' is not a number/],
+  [['doctor', '--interface', 'bad/name'], /--interface: 'bad\/name' is not an interface name/],
+  [['doctor', '--backend', 'pf'], /--backend: 'pf' is not one of nft, iptables/],
+  [['doctor', '--sndbuf-server', 'huge'], /--sndbuf-server: 'huge' is not a size/],
+  [['doctor', 'extra-word'], /Unknown argument: extra-word/],
 ];
 
 for (const [args, message] of usageErrors) {
@@ -120,6 +126,15 @@ t.test('snoop --help lists its options, with no metrics endpoint and warn by def
   t.match(text, /--metrics .*\[default: "off"\]/);
   t.match(text, /--log-level .*\[default: "warn"\]/);
   t.match(text, /default 16/, 'the queue it uses unless told');
+});
+
+t.test('doctor --help lists its own options and the service options it checks', async (t) => {
+  const r = run(['doctor', '--help']);
+  t.equal(r.code, 0);
+  for (const opt of ['--path', '-i, --interface', '--json', '--backend', '--fwmark', '--table', '--config', '--cc-server', '--sndbuf-server', '--rcvbuf-client']) {
+    t.match(r.stdout, opt, `mentions ${opt}`);
+  }
+  t.match(run(['--help']).stdout, /tcp-intercept doctor \[--path RTT,RATE\]/, 'the service help names the subcommand');
 });
 
 t.test('an unwritable log file stops startup with a clear error', async (t) => {

@@ -31,6 +31,7 @@ t.test('Debian package', { skip }, async (t) => {
     '/usr/lib/tcp-intercept/node_modules/yargs/package.json',
     '/lib/systemd/system/tcp-intercept.service',
     '/usr/lib/sysusers.d/tcp-intercept.conf',
+    '/usr/lib/sysctl.d/60-tcp-intercept.conf',
     '/etc/default/tcp-intercept',
     '/etc/tcp-intercept/tcp-intercept.yaml',
     '/etc/logrotate.d/tcp-intercept',
@@ -80,9 +81,13 @@ t.test('Debian package', { skip }, async (t) => {
     t.match(unit, /^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW$/m);
     t.match(unit, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$/m);
     t.match(unit, /^ExecStartPost=\/usr\/sbin\/tcp-intercept rules install \$RULES_OPTS --service-options=\$\{DAEMON_OPTS\}$/m);
+    t.match(unit, /^ExecStartPre=-\+\/usr\/lib\/systemd\/systemd-sysctl \/usr\/lib\/sysctl\.d\/60-tcp-intercept\.conf$/m, 'the unit applies the package sysctls outside its sandbox');
+    t.match(readFileSync('/usr/lib/sysctl.d/60-tcp-intercept.conf', 'utf8'), /^net\.ipv4\.ip_early_demux = 0$/m);
     t.match(unit, /^ExecStop=\/usr\/sbin\/tcp-intercept rules drain/m);
     t.match(unit, /^ExecStopPost=\/usr\/sbin\/tcp-intercept rules remove/m);
     t.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+    t.match(unit, /^RuntimeDirectory=tcp-intercept$/m, 'systemd makes /run/tcp-intercept for the control socket');
+    t.match(unit, /^RuntimeDirectoryMode=0750$/m, 'which the service group may enter, and no one else');
     t.match(sh('/usr/sbin/tcp-intercept --version').stdout, /^tcp-intercept \d/, 'the installed binary runs');
     t.match(sh('man -P cat tcp-intercept 2>/dev/null || zcat /usr/share/man/man8/tcp-intercept.8.gz').stdout, /bind-listen/, 'the man page lists the options');
   });
@@ -96,9 +101,15 @@ t.test('Debian package', { skip }, async (t) => {
     t.equal(rules.code, 0, `rules install as _tcp-intercept: ${rules.stdout}${rules.stderr}`);
     const env = new ProxyLab(lab);
     const server = await env.serve(7001);
-    const proxy = lab.spawn('router', asService[0], [...asService.slice(1), '/usr/sbin/tcp-intercept', '--log-format', 'json']);
+    // What RuntimeDirectory= makes: the service's own directory, mode 0750; --control-socket auto finds it.
+    const runDir = mkdtempSync(join(tmpdir(), 'ti-deb-run-'));
+    t.teardown(() => rmSync(runDir, { recursive: true, force: true }));
+    t.equal(sh(`chown _tcp-intercept:_tcp-intercept ${runDir} && chmod 0750 ${runDir}`).status, 0, 'a runtime directory');
+    const proxy = lab.spawn('router', asService[0], [...asService.slice(1), '/usr/sbin/tcp-intercept', '--log-format', 'json'], { env: { ...process.env, RUNTIME_DIRECTORY: runDir } });
     env.proxy = proxy;
     await proxy.waitForOutput(/listening on/);
+    t.match(sh(`stat -c '%a %U %G' ${runDir}/control.sock`).stdout, /^660 _tcp-intercept _tcp-intercept$/, "the control socket: mode 0660, the service user's and group's");
+    t.match(sh(`/usr/sbin/tcp-intercept status --control-socket ${runDir}/control.sock`).stdout, /^ {2}proxy: relaying on /m, 'root asks the service its status');
     const status = readFileSync(`/proc/${proxy.child.pid}/status`, 'utf8');
     const uid = Number(sh('id -u _tcp-intercept').stdout.trim());
     t.match(status, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'runs as _tcp-intercept');
