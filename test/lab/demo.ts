@@ -1,18 +1,17 @@
 // `npm run demo`: a client, a router running tcp-intercept behind TPROXY, and a server, in
 // network namespaces; real traffic through the proxy and, for comparison, through plain
-// kernel forwarding on the same router. Prints what happened.
+// kernel forwarding on the same router; then a long lossy path beyond the router, end to end
+// and split, and a lossy last hop with and without snoop. Prints what happened.
+import { cubicIperf, type Goodput } from './cubic-iperf.js';
+import { longPathSection } from './demo-long-path.js';
+import { median, senderCongestion } from './demo-rounds.js';
+import { snoopSection } from './demo-snoop.js';
 import { Lab, TCP_INTERCEPT_BIN, tcpPeerCommand } from './lab.js';
 
 const ROUNDS = 3;
 const SECONDS = 3;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const gbit = (bps: number): string => `${(bps / 1e9).toFixed(2)} Gbit/s`;
-
-async function iperf(lab: Lab, port: number, seconds = SECONDS): Promise<number> {
-  const out = await lab.run('client', 'iperf3', ['-c', lab.server.v4, '-p', String(port), '-t', String(seconds), '-J'], { timeoutMs: 60_000 });
-  return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
-}
+const gbit = (mbps: number): string => `${(mbps / 1e3).toFixed(2)} Gbit/s`;
 
 /** Congestion control of each leg, read with ss in the router while a transfer runs. */
 async function legAlgorithms(lab: Lab): Promise<{ client: string; server: string }> {
@@ -43,21 +42,23 @@ async function main(): Promise<void> {
 
     // Interleaved rounds; each side on its own server port (TIME_WAIT of the proxy's legs
     // would otherwise disturb plain forwarding of the same address pairs).
-    console.log(`1. iperf3, one stream, ${SECONDS} s, ${ROUNDS} rounds each, interleaved`);
-    const plain: number[] = [];
-    const proxied: number[] = [];
+    console.log(`1. iperf3 -C cubic, one stream, ${SECONDS} s, ${ROUNDS} rounds each, interleaved`);
+    const plain: Goodput[] = [];
+    const proxied: Goodput[] = [];
     let legs = { client: '?', server: '?' };
     for (let r = 0; r < ROUNDS; r++) {
       await lab.removeIntercept();
-      plain.push(await iperf(lab, 5301));
+      plain.push(await cubicIperf(lab, 5301, SECONDS));
       await lab.intercept({ port: 5000 });
-      const run = iperf(lab, 5302);
+      const run = cubicIperf(lab, 5302, SECONDS);
       await new Promise((res) => setTimeout(res, 1000));
       if (r === 0) legs = await legAlgorithms(lab);
       proxied.push(await run);
-      console.log(`   round ${r + 1}: plain forwarding ${gbit(plain[r])}, through tcp-intercept ${gbit(proxied[r])}`);
+      console.log(`   round ${r + 1}: plain forwarding ${gbit(plain[r].mbit)}, through tcp-intercept ${gbit(proxied[r].mbit)}`);
     }
-    console.log(`   median: plain ${gbit(median(plain))}, tcp-intercept ${gbit(median(proxied))}, ratio ${(median(proxied) / median(plain)).toFixed(2)}`);
+    const [p, x] = [median(plain.map((g) => g.mbit)), median(proxied.map((g) => g.mbit))];
+    console.log(`   median: plain ${gbit(p)}, tcp-intercept ${gbit(x)}, ratio ${(x / p).toFixed(2)}`);
+    console.log(`client congestion control: ${senderCongestion([plain, proxied])}`);
     console.log(`   congestion control seen by ss in the router: client leg ${legs.client}, server leg ${legs.server}\n`);
 
     console.log('2. 64 MiB each way through tcp-intercept, checked with sha256');
@@ -69,30 +70,19 @@ async function main(): Promise<void> {
       console.log(`         the server saw the connection coming from ${seen?.remote} (the client's own address)`);
     }
 
-    console.log('\n3. A long, lossy link beyond the router: tcp-intercept emulate, in a second router, adds 50 ms');
-    console.log('   and 1% loss toward the server. End to end, the client\'s cubic sees the loss; through');
-    console.log('   tcp-intercept, only the server leg crosses the bad link, and it runs bbr.');
-    const link = await lab.emulate({ router: 1, toward: 'server', args: ['--delay', '50', '--loss', '1', '--seed', '1'] });
-    try {
-      await lab.removeIntercept();
-      const slowPlain = await iperf(lab, 5301, 6);
-      await lab.intercept({ port: 5000 });
-      const slowProxied = await iperf(lab, 5302, 6);
-      console.log(`   iperf3 6 s: plain forwarding ${(slowPlain / 1e6).toFixed(1)} Mbit/s, through tcp-intercept ${(slowProxied / 1e6).toFixed(1)} Mbit/s`);
-    } finally {
-      const report = await link.stop();
-      console.log('   the emulator\'s report:');
-      for (const line of report.trim().split('\n').slice(1)) console.log(`     ${line}`);
-    }
-
     proxy.kill('SIGTERM');
     await proxy.exited;
     const closes = proxy.stdout().split('\n').filter((l) => / info close /.test(l));
-    console.log(`\n4. tcp-intercept logged ${closes.length} connections; the last two:`);
+    console.log(`\n3. tcp-intercept logged ${closes.length} connections; the last two:`);
     for (const line of closes.slice(-2)) console.log(`   ${line}`);
+
+    console.log('');
+    await longPathSection(lab, 4);
   } finally {
     await lab.destroy();
   }
+  console.log('');
+  await snoopSection(5);
 }
 
 main().catch((err: unknown) => {
