@@ -3,7 +3,7 @@
 // long-lived iperf3 flow, and what tracing costs that flow: its goodput with traces run back to
 // back during it and without (rounds interleaved, which goes first alternating).
 // Knobs: TRACE_BENCH_RUNS (10 timed traces), TRACE_BENCH_ROUNDS (3), TRACE_BENCH_SECONDS (10 per
-// goodput run), TRACE_BENCH_DELAY_MS (0: one-way delay each way at the fourth router, by the
+// goodput run), TRACE_BENCH_RATE (200M: the download's iperf3 -b; '' unpaced), TRACE_BENCH_DELAY_MS (10: one-way delay each way at the fourth router, by the
 // emulator), BENCH_RESULTS (bench/results; writes trace-latest.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
@@ -16,15 +16,18 @@ import { traceMarkdown, type FlowSample, type TraceResults } from './trace-repor
 const RUNS = Number(process.env.TRACE_BENCH_RUNS ?? 10);
 const ROUNDS = Number(process.env.TRACE_BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.TRACE_BENCH_SECONDS ?? 10);
-const DELAY_MS = Number(process.env.TRACE_BENCH_DELAY_MS ?? 0);
+const DELAY_MS = Number(process.env.TRACE_BENCH_DELAY_MS ?? 10);
+/** The download's pace (iperf3 -b), '' for as fast as it goes: a WAN-like flow by default. */
+const RATE = process.env.TRACE_BENCH_RATE ?? '200M';
 const RESULTS = process.env.BENCH_RESULTS ?? fileURLToPath(new URL('../../bench/results', import.meta.url));
 const ROUTERS = 7;
 const DELAY_ROUTER = 3;
-const PORT = 5201;
+/** Each download on a port of its own: iperf3's one-off server of the last may not have exited yet. */
+let nextPort = 5201;
 
 /** Runs fn while a download of <seconds> flows from the server to the client, stopping it on failure. */
 async function duringFlow<T>(chain: TraceChain, seconds: number, fn: (flow: BulkFlow) => Promise<T>): Promise<T> {
-  const flow = await startBulkFlow(chain.lab, { seconds, port: PORT, dest: chain.lab.server.v4, direction: 'download' });
+  const flow = await startBulkFlow(chain.lab, { seconds, port: nextPort++, dest: chain.lab.server.v4, direction: 'download', rate: RATE || undefined });
   try {
     return await fn(flow);
   } catch (err) {
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
     '',
     `${new Date().toISOString()}, ${availableParallelism()} CPUs, Linux ${release()}, Node.js ${process.version}.`,
     `Namespaces: client - ${ROUTERS} routers - server, 8 hops from the client; \`tcp-intercept trace <server> --json --wait 10\` on the first router ` +
-      `(7 hops to trace) with its defaults, along an iperf3 download (server -> client, -C cubic, IPv4). ` +
+      `(7 hops to trace) with its defaults, along an iperf3 download (server -> client, -C cubic, IPv4, ${RATE ? `paced at ${RATE}bit/s` : 'unpaced'}). ` +
       (DELAY_MS > 0 ? `The fourth router delays ${DELAY_MS} ms each way (\`tcp-intercept emulate\`).` : 'No emulator: bare veth links.'),
     `${RUNS} timed traces in a row along one download; then ${ROUNDS} round(s) of ${SECONDS} s downloads, with traces back to back and without, interleaved.`,
   ];

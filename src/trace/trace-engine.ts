@@ -48,8 +48,10 @@ const LATE_ANSWER_MS = 30_000;
 /** How often a request without a run looks at its flows again (a quiet period ending, an answer missing). */
 const WAITING_TICK_MS = 100;
 const FLOW_IDLE_MS = 60_000;
-/** A run stops once this many ACKs of its flow reported a hole: the flow is recovering from loss. */
-const LOSS_REPORTS_TO_STOP = 3;
+/** A run stops once a hole has stayed open this long (every ACK of one side reporting it): the flow
+ *  waits on a retransmission timeout, not a fast recovery. Probes never reach its sender, but a
+ *  flow in that state is left alone. */
+const HOLE_STALL_MS = 1000;
 /** The acknowledgment probe: a byte this far below the flow's sequence, at a TTL that reaches anything. */
 const BOOTSTRAP_BACK = 2 ** 30;
 const BOOTSTRAP_TTL = 64;
@@ -133,7 +135,10 @@ export class TraceEngine {
         verdict = bare ? 'drop' : (withoutFirstSackBlock(Buffer.from(p.ip().buf.subarray(p.ip().off, p.ip().end)), this.#scratch) ?? 'pass');
       }
     }
-    if (reportsHole(tcp.ackNumber(), this.#options) && flow.run && ++flow.lossReports >= LOSS_REPORTS_TO_STOP) flow.run.abort('retransmitting');
+    const side = toward ? 0 : 1;
+    if (!reportsHole(tcp.ackNumber(), this.#options)) flow.holeSince[side] = -1;
+    else if (flow.holeSince[side] < 0) flow.holeSince[side] = now;
+    else if (now - flow.holeSince[side] >= HOLE_STALL_MS) flow.run?.abort('retransmitting');
     this.#maybeStart(flow, now);
     return verdict;
   }
@@ -227,7 +232,6 @@ export class TraceEngine {
     pending.flow = flow;
     pending.started = now;
     flow.run = new TraceRun(pending.request.settings, flow.ackFromDestination, now);
-    flow.lossReports = 0;
   }
 
   /**

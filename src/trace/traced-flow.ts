@@ -20,8 +20,9 @@ export class TracedFlow {
   handshakeDone = false;
   ended = false;
   run: TraceRun | null = null;
-  /** ACKs reporting a hole (a SACK block above the acknowledgment) since the run began */
-  lossReports = 0;
+  /** since when each side's ACKs (toward the destination, from it) have all reported a hole (a
+   *  SACK block above the acknowledgment); -1: the last one did not */
+  readonly holeSince = [-1, -1];
   /** a probe asking the destination for its acknowledgment (see TraceEngine) */
   bootstrap: { seq: number; sentAt: number } | null = null;
   /** no probe before this time: the destination answers one out-of-window segment per 500 ms */

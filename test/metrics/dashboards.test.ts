@@ -118,7 +118,7 @@ t.test('every metric the dashboard and the rules read, a proxy with snoop export
   const used = new Set([...panelExprs, ...variableQueries, ...alerts.map((a) => a.expr)].flatMap(metricNames));
   t.ok(used.has('tcp_intercept_snoop_cache_bytes') && used.has('tcp_intercept_leg_rtt_seconds_bucket') && used.has('process_max_fds'), `names found in the expressions (${used.size})`);
 
-  const env = await proxyLab(t, 'dash', 28);
+  const env = await proxyLab(t, 'dash', 29);
   const { lab } = env;
   await env.serve(7001);
   await env.startProxy(['--snoop-interface', lab.clientIf, '--metrics', METRICS]);

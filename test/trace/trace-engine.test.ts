@@ -154,18 +154,28 @@ t.test('ends on FIN, RST and retransmissions; no flow within the wait', async (t
   for (const [what, packet, reason] of [
     ['FIN', { seq: 1100, ack: 5000, flags: TcpFlag.ACK | TcpFlag.FIN }, 'flow-ended'],
     ['RST', { seq: 1100, ack: 5000, flags: TcpFlag.RST }, 'flow-ended'],
-    ['three ACKs reporting a hole', { seq: 5000, ack: 1100, sack: [[1200, 1300]] as Array<[number, number]> }, 'retransmitting'],
+    ['a hole reported for a second', { seq: 5000, ack: 1100, sack: [[1200, 1300]] as Array<[number, number]> }, 'retransmitting'],
   ] as const) {
     const h = new Harness(4);
-    h.request();
+    h.request({ ...SETTINGS, probeTimeoutMs: 5000 });
     h.establish();
     h.tick();
     const toward = reason !== 'retransmitting';
     h.tcp(toward, packet);
     if (reason === 'retransmitting') {
-      h.tick();
-      t.notOk(h.done(), 'one report of a hole is not enough');
+      h.tick(50);
       h.tcp(false, packet);
+      h.now += 900;
+      h.tcp(false, packet);
+      h.tick();
+      t.notOk(h.done(), 'a hole reported for less than a second is a fast recovery: the trace goes on');
+      h.tcp(false, { seq: 5000, ack: 1300 });
+      h.now += 60;
+      h.tcp(false, packet);
+      h.now += 950;
+      h.tcp(false, packet);
+      t.notOk(h.done(), 'an ACK without a hole in between starts the count again');
+      h.now += 100;
       h.tcp(false, packet);
     }
     h.tick();

@@ -25,7 +25,7 @@ async function traceRules(chain: TraceChain): Promise<string> {
   return out.join('').split('\n').filter((l) => l.includes('tcp-intercept-trace')).join('\n');
 }
 
-await withTraceChain('tracelab', 33, async (chain) => {
+await withTraceChain('tracelab', 54, async (chain) => {
   const { lab } = chain;
   const delay = await chain.delayHop(1, DELAY_MS);
 
