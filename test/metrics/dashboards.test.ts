@@ -104,7 +104,7 @@ t.test('the dashboard: a Prometheus data source input, an instance variable, pan
   t.match(dashboard.__inputs, [{ name: 'DS_PROMETHEUS', pluginId: 'prometheus' }], 'the data source is chosen at import');
   t.ok(dashboard.templating.list.some((v) => v.name === 'instance'), 'an instance variable');
   const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
-  t.same(rows, ['Connections', 'Bytes', 'Legs, by congestion control', 'Resources', 'Packet pipeline', 'Snoop'], 'the rows');
+  t.same(rows, ['Connections', 'Bytes', 'Legs, by congestion control', 'Resources', 'Packet pipeline', 'Snoop', 'Trace'], 'the rows');
   for (const p of panels) t.ok((p.targets ?? []).length > 0 && p.targets?.every((x) => x.expr), `${p.title}: targets with expr`);
   // Grafana's variables as Prometheus would receive them, each expression as a recording rule.
   const dir = tempDir(t);
