@@ -1,6 +1,7 @@
 // Sends raw IP packets (header included) through one RawSocket per family, opened on first use,
 // and counts the outcomes. Send failures are returned and counted, never thrown: under load
 // EAGAIN and ENOBUFS are expected and the caller decides what they mean.
+import { StartupError } from '../errors.js';
 import { addon, type NativeRawSocket } from '../native/addon.js';
 
 export interface InjectorOptions {
@@ -70,4 +71,20 @@ export class Injector {
     }
     return socket;
   }
+}
+
+/**
+ * An Injector with both sockets open, for a stage that must know at start whether it can send;
+ * <what> names the stage and its packets in the error (exit 77 without CAP_NET_RAW).
+ */
+export function openInjector(options: InjectorOptions, what: string): Injector {
+  const injector = new Injector(options);
+  try {
+    injector.open();
+  } catch (err) {
+    const denied = (err as NodeJS.ErrnoException).code === 'EPERM';
+    throw new StartupError(`${what}: ${(err as Error).message}${denied ? ' (needs CAP_NET_RAW)' : ''}`,
+      denied ? 'TI_ERR_INJECT_PERMISSION' : 'TI_ERR_INJECT');
+  }
+  return injector;
 }

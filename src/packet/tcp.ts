@@ -185,3 +185,22 @@ export function segEnd(tcp: TcpView): number {
   const f = tcp.flags();
   return (tcp.seqNumber() + tcp.payloadLength() + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0)) >>> 0;
 }
+
+/**
+ * Calls <visit> with the kind, offset and length of each option in b[from, to) (the options of a
+ * TCP header), NOPs passed over; stops at EOL, at a length that does not fit, or when <visit>
+ * returns true.
+ */
+export function forEachTcpOption(b: Buffer, from: number, to: number, visit: (kind: number, at: number, length: number) => boolean | void): void {
+  for (let p = from; p < to; ) {
+    const kind = b[p];
+    if (kind === TcpOptionKind.EOL) return;
+    if (kind === TcpOptionKind.NOP) {
+      p++;
+      continue;
+    }
+    const n = p + 1 < to ? b[p + 1] : 0;
+    if (n < 2 || p + n > to || visit(kind, p, n) === true) return;
+    p += n;
+  }
+}

@@ -2,9 +2,8 @@
 // interface(s) go to the SnoopEngine; it drops the duplicate ACKs it recovers locally and leaves
 // every other packet to the stages after it (the queue accepts what nobody decides). Local
 // retransmissions leave on a raw socket with the injection mark and a high SO_PRIORITY.
-import { StartupError } from '../errors.js';
 import { changedOptions, type ReloadOutcome } from '../host/component.js';
-import { Injector } from '../inject/injector.js';
+import { openInjector, type Injector } from '../inject/injector.js';
 import { registerSnoopMetrics } from '../metrics/snoop-metrics.js';
 import { PacketFlag } from '../nfq/batch.js';
 import { Transport } from '../packet/packet.js';
@@ -58,14 +57,7 @@ export class SnoopStage implements PacketStage<SnoopSettings> {
   attach(ctx: StageContext): void {
     let send = this.#deps.send;
     if (!send) {
-      const injector = this.#injector = new Injector({ mark: ctx.injectionMark, priority: RETRANSMIT_PRIORITY });
-      try {
-        injector.open();
-      } catch (err) {
-        const denied = (err as NodeJS.ErrnoException).code === 'EPERM';
-        throw new StartupError(`snoop: raw sockets for its retransmissions: ${(err as Error).message}${denied ? ' (needs CAP_NET_RAW)' : ''}`,
-          denied ? 'TI_ERR_INJECT_PERMISSION' : 'TI_ERR_INJECT');
-      }
+      const injector = this.#injector = openInjector({ mark: ctx.injectionMark, priority: RETRANSMIT_PRIORITY }, 'snoop: raw sockets for its retransmissions');
       send = (packet) => injector.send(packet);
     }
     this.#engine = new SnoopEngine({ settings: this.#settings, send, timers: this.#timers, logger: ctx.logger });

@@ -13,7 +13,7 @@
 // label stays as it is (ECMP hashing).
 import { put16, put32 } from '../packet/bytes.js';
 import { parsePacket, Transport, type ParsedPacket } from '../packet/packet.js';
-import { TCP_HEADER_LEN, TcpField, TcpFlag, TcpOptionKind } from '../packet/tcp.js';
+import { forEachTcpOption, TCP_HEADER_LEN, TcpField, TcpFlag, TcpOptionKind } from '../packet/tcp.js';
 
 const IPV4_TOTAL_LENGTH = 2;
 const IPV4_IDENT = 4;
@@ -52,22 +52,12 @@ export function reversedTemplate(p: ParsedPacket): Buffer {
 }
 
 function swapTimestamps(b: Buffer, from: number, to: number): void {
-  for (let p = from; p < to; ) {
-    const kind = b[p];
-    if (kind === TcpOptionKind.EOL) return;
-    if (kind === TcpOptionKind.NOP) {
-      p++;
-      continue;
-    }
-    const n = p + 1 < to ? b[p + 1] : 0;
-    if (n < 2 || p + n > to) return;
-    if (kind === TcpOptionKind.TIMESTAMPS && n === 10) {
-      const value = b.readUInt32BE(p + 2);
-      b.writeUInt32BE(b.readUInt32BE(p + 6), p + 2);
-      b.writeUInt32BE(value, p + 6);
-    }
-    p += n;
-  }
+  forEachTcpOption(b, from, to, (kind, at, n) => {
+    if (kind !== TcpOptionKind.TIMESTAMPS || n !== 10) return;
+    const value = b.readUInt32BE(at + 2);
+    b.writeUInt32BE(b.readUInt32BE(at + 6), at + 2);
+    b.writeUInt32BE(value, at + 6);
+  });
 }
 
 export interface ProbeSpec {
@@ -104,16 +94,7 @@ export function buildProbe(template: Buffer, spec: ProbeSpec, scratch: ParsedPac
 
 /** Turns every SACK option in [from, to) into NOPs. */
 function blankSackBlocks(b: Buffer, from: number, to: number): void {
-  for (let p = from; p < to; ) {
-    const kind = b[p];
-    if (kind === TcpOptionKind.EOL) return;
-    if (kind === TcpOptionKind.NOP) {
-      p++;
-      continue;
-    }
-    const n = p + 1 < to ? b[p + 1] : 0;
-    if (n < 2 || p + n > to) return;
-    if (kind === TcpOptionKind.SACK) b.fill(TcpOptionKind.NOP, p, p + n);
-    p += n;
-  }
+  forEachTcpOption(b, from, to, (kind, at, n) => {
+    if (kind === TcpOptionKind.SACK) b.fill(TcpOptionKind.NOP, at, at + n);
+  });
 }

@@ -2,9 +2,8 @@
 // TraceEngine; the stage drops only the answers to its probes and decides nothing else (every
 // original packet goes on, to later stages and out). Probes leave on a raw socket with the
 // injection mark, from the engine's timer.
-import { StartupError } from '../errors.js';
 import type { ReloadOutcome } from '../host/component.js';
-import { Injector } from '../inject/injector.js';
+import { openInjector, type Injector } from '../inject/injector.js';
 import { registerTraceMetrics } from '../metrics/trace-metrics.js';
 import { Transport } from '../packet/packet.js';
 import { DeadlineScheduler } from '../pipeline/deadlines.js';
@@ -43,14 +42,7 @@ export class TraceStage implements PacketStage<TraceSettings> {
   attach(ctx: StageContext): void {
     let send = this.#options.send;
     if (!send) {
-      const injector = this.#injector = new Injector({ mark: ctx.injectionMark, priority: PROBE_PRIORITY });
-      try {
-        injector.open();
-      } catch (err) {
-        const denied = (err as NodeJS.ErrnoException).code === 'EPERM';
-        throw new StartupError(`trace: raw sockets for its probes: ${(err as Error).message}${denied ? ' (needs CAP_NET_RAW)' : ''}`,
-          denied ? 'TI_ERR_INJECT_PERMISSION' : 'TI_ERR_INJECT');
-      }
+      const injector = this.#injector = openInjector({ mark: ctx.injectionMark, priority: PROBE_PRIORITY }, 'trace: raw sockets for its probes');
       send = (packet) => injector.send(packet);
     }
     this.#engine = new TraceEngine({ send, probesPerSecond: this.#options.probesPerSecond });
