@@ -288,3 +288,18 @@ t.test("an upload: probes made from the destination's ACKs, turned around", asyn
   t.same([o.tsVal, o.tsEcr], [222, 111], "the destination's timestamps swapped: its echo is our value");
   t.equal((77000 - p.tcp.seqNumber()) >>> 0, 2);
 });
+
+t.test('an RFC 4950 label stack in the answer (RFC 4884 extension, 128-byte quote) is reported', async (t) => {
+  const h = new Harness(4);
+  h.request();
+  h.establish();
+  h.tick();
+  const probe = h.probe(1);
+  const quote = Buffer.concat([probe, Buffer.alloc(128 - probe.length)]);
+  const pkt = buildIcmpError(ip(4, h.f.routers[0], h.f.client, 60), { type: Icmpv4Type.TIME_EXCEEDED, code: 0, quote, mpls: [{ label: 16005, tc: 0, ttl: 1 }, { label: 24001, ttl: 1 }] });
+  t.equal(h.engine.onIcmp(parsed(pkt), h.now), 'drop', 'matched through the padding and the extension');
+  h.tick(200);
+  const hop = h.hops()[0];
+  t.same(hop.mpls, [{ label: 16005, tc: 0, bottom: false, ttl: 1 }, { label: 24001, tc: 0, bottom: true, ttl: 1 }]);
+  t.equal(hop.address, h.f.routers[0]);
+});
