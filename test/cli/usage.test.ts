@@ -36,7 +36,7 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['--log-format', 'xml'], /--log-format: 'xml' is not one of text, json/],
   [['--log-level', 'debug', '--log-level', 'loud'], /--log-level: 'loud' is not one of/],   // the last value wins
   [['-b', '127.0.0.1:7101', '-b'], /Not enough arguments following: b/],
-  [['-b', ''], /--bind-listen: no listen address and no --snoop-interface: nothing to run/],
+  [['-b', ''], /--bind-listen: no listen address, no --snoop-interface and no --trace: nothing to run/],
   [['--snoop-interface', 'eth0:1'], /--snoop-interface: 'eth0:1' is not a Linux interface name/],
   [['--snoop-interface', 'a-very-long-ifname'], /--snoop-interface: 'a-very-long-ifname' is not a Linux interface name/],
   [['--snoop-interface', '..'], /--snoop-interface: '\.\.' is not a Linux interface name/],
