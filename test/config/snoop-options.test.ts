@@ -52,7 +52,7 @@ t.test('snoop without a proxy runs; neither is nothing to run', async (t) => {
   t.same(o.snoop?.queue, { first: 20, last: 23 });
   t.equal(o.snoop?.maxLen, 4096);
   const r = refused(t, 'bind-listen: []\n');
-  t.match(r.message, /bind-listen: no listen address and no --snoop-interface: nothing to run/);
+  t.match(r.message, /bind-listen: no listen address, no --snoop-interface and no --trace: nothing to run/);
   t.equal(r.exit, 78);
 });
 

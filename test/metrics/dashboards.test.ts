@@ -123,7 +123,7 @@ t.test('every metric the dashboard and the rules read, a proxy with snoop export
   await env.serve(7001);
   await env.startProxy(['--snoop-interface', lab.clientIf, '--metrics', METRICS]);
   t.teardown(() => env.stopProxy());
-  const s = await env.xfer(lab.server.v4, 7001, ['--bytes', '64k', '--back', '64k']);
+  const s = await env.xfer(lab.server.v4, 7001, ['--bytes', '16m', '--back', '16m']);
   t.equal(s.ok, 1, 'one connection through the proxy');
   await env.waitForCloses(1);
   const exposition = await lab.run('router', 'curl', ['-sS', '--fail', `http://${METRICS}/metrics`]);
