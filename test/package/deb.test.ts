@@ -108,7 +108,7 @@ t.test('Debian package', { skip }, async (t) => {
     const proxy = lab.spawn('router', asService[0], [...asService.slice(1), '/usr/sbin/tcp-intercept', '--log-format', 'json'], { env: { ...process.env, RUNTIME_DIRECTORY: runDir } });
     env.proxy = proxy;
     await proxy.waitForOutput(/listening on/);
-    t.match(sh(`stat -c '%a %U %G' ${runDir}/control.sock`).stdout, /^660 _tcp-intercept _tcp-intercept$/, "the control socket: mode 0660, the service user's and group's");
+    t.match(sh(`stat -c '%a %U %G' ${runDir}/control.sock`).stdout, /^660 _tcp-intercept _tcp-intercept$/m, "the control socket: mode 0660, the service user's and group's");
     t.match(sh(`/usr/sbin/tcp-intercept status --control-socket ${runDir}/control.sock`).stdout, /^ {2}proxy: relaying on /m, 'root asks the service its status');
     const status = readFileSync(`/proc/${proxy.child.pid}/status`, 'utf8');
     const uid = Number(sh('id -u _tcp-intercept').stdout.trim());
