@@ -67,6 +67,12 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['doctor', '--backend', 'pf'], /--backend: 'pf' is not one of nft, iptables/],
   [['doctor', '--sndbuf-server', 'huge'], /--sndbuf-server: 'huge' is not a size/],
   [['doctor', 'extra-word'], /Unknown argument: extra-word/],
+  [['--control-socket', 'control.sock'], /--control-socket: 'control\.sock' is not an absolute path \(or 'off', 'auto'\)/],
+  [['--control-socket', `/tmp/${'x'.repeat(120)}.sock`], /--control-socket: '.*' is longer than a Unix socket path may be \(107 bytes\)/],
+  [['snoop', '--snoop-interface', 'wlan0', '--control-socket', '/tmp/c.sock'], /Unknown arguments?: control-socket/],
+  [['status', '--control-socket', 'relative.sock'], /--control-socket: 'relative\.sock' is not an absolute path.*\(see 'tcp-intercept status --help'\)/],
+  [['status', 'extra-word'], /Unknown argument: extra-word/],
+  [['status', '--bogus'], /Unknown argument: bogus/],
 ];
 
 for (const [args, message] of usageErrors) {
@@ -94,7 +100,7 @@ t.test('--help lists every option of the contract', async (t) => {
     '-b, --bind-listen', '-B, --bind-outgoing', '-k, --keepalive', '--keepalive-idle', '--keepalive-interval',
     '--keepalive-count', '-n, --tcp-nodelay, --tcp_nodelay', '--cc ', '--cc-client', '--cc-server', '--mptcp',
     '--buffer-size', '--max-connections', '--connect-timeout', '--idle-timeout', '--mark', '--drain-timeout',
-    '-f, --foreground', '-p, --pid-file', '-l, --log', '--log-level', '--log-format', '-V, --version', '-h, --help',
+    '--control-socket', '-f, --foreground', '-p, --pid-file', '-l, --log', '--log-level', '--log-format', '-V, --version', '-h, --help',
   ]) {
     t.match(r.stdout, opt, `mentions ${opt.trim()}`);
   }
